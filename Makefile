@@ -1,0 +1,51 @@
+# Sluice — build, run, test. `make help` lists the targets.
+GO        ?= go
+BIN       := bin/sluice
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/sluicehq/sluice/internal/version.Version=$(VERSION)
+PKGS      := ./...
+
+.PHONY: help build run test test-short check fmt vet lint bench fuzz clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/sluice
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sluice
+
+run: build ## build and serve the embedded default config on 127.0.0.1:8080
+	./$(BIN) serve
+
+test: ## all tests with the race detector, plus every Go benchmark once
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 10m $(PKGS)
+
+test-short: ## unit tests only, no race detector (fast inner loop)
+	$(GO) test -short -count=1 $(PKGS)
+
+check: fmt vet lint ## fast checks before a commit: gofmt, vet, staticcheck, short tests
+	$(GO) test -short -count=1 $(PKGS)
+
+fmt: ## fail if gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+lint: ## staticcheck (pinned in go.mod as a tool)
+	$(GO) tool staticcheck $(PKGS)
+
+bench: ## Go micro-benchmarks of the hot path (see docs/benchmarks.md)
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+FUZZTIME ?= 30s
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+clean: ## remove build output
+	rm -rf bin

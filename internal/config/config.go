@@ -1,0 +1,138 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	Server    Server     `yaml:"server"`
+	Log       Log        `yaml:"log"`
+	Providers []Provider `yaml:"providers"`
+	// Models are virtual models: names clients call, mapped to targets.
+	Models []Model `yaml:"models"`
+	// Mock runs the built-in mock provider in-process (the embedded default
+	// switches it on). Zero value: off.
+	Mock Mock `yaml:"mock"`
+
+	// Path is the file the config was loaded from; empty for the embedded
+	// default. Not part of the YAML.
+	Path string `yaml:"-"`
+}
+
+// Server configures the client-facing HTTP listener.
+type Server struct {
+	// Listen is the address to serve on. Default "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// MaxBodyBytes bounds a request body; larger bodies get 413.
+	// Default 10 MiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ReadHeaderTimeout bounds reading request headers. Default 10s.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// IdleTimeout closes idle keep-alive connections. Default 120s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// ShutdownGrace is how long in-flight requests and streams may run
+	// after SIGTERM before they are cut. Default 30s.
+	ShutdownGrace Duration `yaml:"shutdown_grace"`
+	// DataDir holds the gateway's files (database, spool). Default "./data".
+	DataDir string `yaml:"data_dir"`
+}
+
+// Log configures the process log.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is "text" or "json". Default text.
+	Format string `yaml:"format"`
+}
+
+// Provider is one upstream LLM API.
+type Provider struct {
+	// Name identifies the provider in model names ("name/model"), targets
+	// and passthrough paths ("/name/..."). Required, unique, [a-z0-9_-].
+	Name string `yaml:"name"`
+	// Type is a provider type from the catalog (openai, azure, anthropic,
+	// gemini, mistral, groq, deepseek, openrouter, together, ollama, vllm,
+	// lmstudio). Required.
+	Type string `yaml:"type"`
+	// BaseURL is the API root; defaults to the type's public endpoint.
+	// Required for azure and vllm.
+	BaseURL string `yaml:"base_url"`
+	// APIKey is the upstream credential, usually "${ENV_VAR}". Required
+	// unless the type is a local server.
+	APIKey Secret `yaml:"api_key"`
+	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
+	// Default: the adapter's own.
+	APIVersion string `yaml:"api_version"`
+	// Headers are added to every upstream request.
+	Headers map[string]string `yaml:"headers"`
+	// Models are advertised in /v1/models as "name/model".
+	Models []string `yaml:"models"`
+	// Timeout bounds one upstream call, streams included. Default 10m.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Model is a virtual model.
+type Model struct {
+	// Name is what clients send as "model". Required, unique, and not of
+	// the form "provider/model" for a configured provider.
+	Name string `yaml:"name"`
+	// Targets are tried per Strategy. At least one.
+	Targets []Target `yaml:"targets"`
+	// Strategy is "weighted" (default: pick by weight, fall back to the
+	// others on a retryable failure) or "fallback" (in order).
+	Strategy string `yaml:"strategy"`
+}
+
+// Target is one provider model behind a virtual model.
+type Target struct {
+	// Provider names a configured provider. Required.
+	Provider string `yaml:"provider"`
+	// Model is the provider's own model name. Required.
+	Model string `yaml:"model"`
+	// Weight is the share of traffic under the weighted strategy.
+	// Default 1.
+	Weight int `yaml:"weight"`
+}
+
+// Mock configures the in-process mock provider.
+type Mock struct {
+	// Enabled starts the mock on a loopback port and registers it as the
+	// provider "mock" (so "mock/echo" works). Default false; the embedded
+	// default config enables it.
+	Enabled bool `yaml:"enabled"`
+	// Latency delays every mock answer. Default 0.
+	Latency Duration `yaml:"latency"`
+}
+
+// Duration is a time.Duration written in YAML as "10s", "1m30s", "250ms".
+type Duration time.Duration
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Secret is a string that never prints: fmt, logs and YAML output show
+// "[redacted]" (or "" when empty). Use Value to read it.
+type Secret string
+
+// Value returns the secret itself.
+func (s Secret) Value() string { return string(s) }
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString keeps %#v from printing the secret.
+func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.String()) }
+
+// MarshalYAML writes the redacted form.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalText writes the redacted form (JSON and slog use it).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
