@@ -5,7 +5,14 @@ import (
 	"time"
 )
 
-// Config is the whole gateway configuration.
+// Config is the whole gateway configuration. Build one with Load, Parse or
+// Default, which apply defaults and validate; a Config built by hand should
+// go through ApplyDefaults and Validate before use.
+//
+// For the numeric and duration fields below whose zero value is meaningful,
+// a zero written in the file is kept (a duration of 0 means "no limit") and
+// only a key that is absent (or null) takes the default. A Config built in
+// code has no file, so there every zero takes the default.
 type Config struct {
 	Server    Server     `yaml:"server"`
 	Log       Log        `yaml:"log"`
@@ -19,21 +26,42 @@ type Config struct {
 	// Path is the file the config was loaded from; empty for the embedded
 	// default. Not part of the YAML.
 	Path string `yaml:"-"`
+
+	// src records where each key came from (line, explicit zero, env
+	// variable); nil for a Config built in code.
+	src *source
+}
+
+// ProviderByName returns the configured provider with that name, or nil.
+// The built-in mock provider (Mock.Enabled) is not in Providers, so
+// ProviderByName("mock") is nil for it. The pointer aliases c.Providers.
+func (c *Config) ProviderByName(name string) *Provider {
+	for i := range c.Providers {
+		if c.Providers[i].Name == name {
+			return &c.Providers[i]
+		}
+	}
+	return nil
 }
 
 // Server configures the client-facing HTTP listener.
 type Server struct {
-	// Listen is the address to serve on. Default "127.0.0.1:8080".
+	// Listen is the address to serve on, host:port with a numeric port
+	// (":8080" listens on every interface; port 0 picks a free one).
+	// Default "127.0.0.1:8080".
 	Listen string `yaml:"listen"`
-	// MaxBodyBytes bounds a request body; larger bodies get 413.
-	// Default 10 MiB.
+	// MaxBodyBytes bounds a request body; larger bodies get 413. Must be
+	// above 0. Default 10 MiB (10485760).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
-	// ReadHeaderTimeout bounds reading request headers. Default 10s.
+	// ReadHeaderTimeout bounds reading request headers. Default 10s; an
+	// explicit 0 means no limit.
 	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
-	// IdleTimeout closes idle keep-alive connections. Default 120s.
+	// IdleTimeout closes idle keep-alive connections. Default 120s; an
+	// explicit 0 means no limit.
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// ShutdownGrace is how long in-flight requests and streams may run
-	// after SIGTERM before they are cut. Default 30s.
+	// after SIGTERM before they are cut. Default 30s; an explicit 0 cuts
+	// them at once.
 	ShutdownGrace Duration `yaml:"shutdown_grace"`
 	// DataDir holds the gateway's files (database, spool). Default "./data".
 	DataDir string `yaml:"data_dir"`
@@ -65,11 +93,15 @@ type Provider struct {
 	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
 	// Default: the adapter's own.
 	APIVersion string `yaml:"api_version"`
-	// Headers are added to every upstream request.
+	// Headers are added to every upstream request. Names must be valid
+	// HTTP header names and unique ignoring case; framing headers
+	// (Content-Length, Host, …) cannot be set. Values of headers that look
+	// like credentials are redacted when the config is printed.
 	Headers map[string]string `yaml:"headers"`
 	// Models are advertised in /v1/models as "name/model".
 	Models []string `yaml:"models"`
-	// Timeout bounds one upstream call, streams included. Default 10m.
+	// Timeout bounds one upstream call, streams included. Default 10m; an
+	// explicit 0 means no bound beyond the client's own.
 	Timeout Duration `yaml:"timeout"`
 }
 
@@ -91,8 +123,9 @@ type Target struct {
 	Provider string `yaml:"provider"`
 	// Model is the provider's own model name. Required.
 	Model string `yaml:"model"`
-	// Weight is the share of traffic under the weighted strategy.
-	// Default 1.
+	// Weight is the share of traffic under the weighted strategy. Default
+	// 1; an explicit 0 keeps the target for fallback only. At least one
+	// target of a model needs a weight above 0.
 	Weight int `yaml:"weight"`
 }
 
@@ -107,12 +140,27 @@ type Mock struct {
 }
 
 // Duration is a time.Duration written in YAML as "10s", "1m30s", "250ms".
+// A plain number is rejected (except 0), since its unit would be a guess.
 type Duration time.Duration
 
 // Std returns d as a time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
 
 func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText writes d as a Go duration string ("1m30s"), so that YAML and
+// JSON output read like the config file.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses a Go duration string ("1m30s").
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
 
 // Secret is a string that never prints: fmt, logs and YAML output show
 // "[redacted]" (or "" when empty). Use Value to read it.
