@@ -1,0 +1,103 @@
+package gemini
+
+import (
+	"context"
+	"net/http"
+
+	codec "github.com/sluicehq/sluice/internal/codec/gemini"
+	"github.com/sluicehq/sluice/internal/llm"
+	"github.com/sluicehq/sluice/internal/provider"
+)
+
+var (
+	_ provider.EventDecoder = (*codec.StreamDecoder)(nil)
+	_ provider.Finisher     = (*codec.StreamDecoder)(nil)
+)
+
+// Chat sends req to models/{model}:generateContent and returns the whole
+// answer. req.Stream is ignored.
+func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+	body, path, err := p.encode(req, "generateContent")
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := p.withTimeout(ctx)
+	defer cancel()
+	hr, err := p.newRequest(ctx, http.MethodPost, path, "", body)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.send(hr)
+	if err != nil {
+		return nil, err
+	}
+	b, err := p.readAll(ctx, resp)
+	if err != nil {
+		return nil, err
+	}
+	out, err := codec.DecodeGenerateResponse(b)
+	if err != nil {
+		return nil, p.own(err)
+	}
+	return out, nil
+}
+
+// ChatStream sends req to models/{model}:streamGenerateContent?alt=sse. It
+// returns once Gemini has answered 2xx; a stream that ends without every
+// candidate's finishReason fails with "stream_truncated" (Gemini has no end
+// event), and an {"error":…} event mid-stream fails with that error.
+func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream, error) {
+	body, path, err := p.encode(req, "streamGenerateContent")
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := p.withTimeout(ctx)
+	hr, err := p.newRequest(ctx, http.MethodPost, path, "alt=sse", body)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	hr.Header.Set("Accept", "text/event-stream")
+	resp, err := p.send(hr)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s := provider.NewSSEStream(ctx, p.name, resp.Body, codec.NewStreamDecoder(p.name))
+	if p.timeout <= 0 {
+		return s, nil
+	}
+	return &timedStream{SSEStream: s, cancel: cancel}, nil
+}
+
+func (p *Provider) encode(req *llm.Request, method string) (body []byte, path string, err error) {
+	if path, err = modelPath(req.Model, method); err != nil {
+		return nil, "", p.own(err)
+	}
+	body, err = codec.EncodeGenerateRequest(req, codec.EncodeOptions{Provider: p.name})
+	if err != nil {
+		return nil, "", p.own(err)
+	}
+	return body, path, nil
+}
+
+// timedStream releases the timeout's context when the stream ends, whether
+// it is read to the end or closed early.
+type timedStream struct {
+	*provider.SSEStream
+	cancel context.CancelFunc
+}
+
+func (s *timedStream) Recv() (*llm.Chunk, error) {
+	c, err := s.SSEStream.Recv()
+	if err != nil {
+		s.cancel()
+	}
+	return c, err
+}
+
+func (s *timedStream) Close() error {
+	err := s.SSEStream.Close()
+	s.cancel()
+	return err
+}
