@@ -85,6 +85,11 @@ const (
 	PartRefusal    PartKind = "refusal"     // the model declined; Text says why
 	PartToolCall   PartKind = "tool_call"   // ToolCall is set
 	PartToolResult PartKind = "tool_result" // ToolResult is set
+	// PartOpaque is a block of one wire format that the canonical model
+	// cannot express (e.g. an Anthropic server-tool result); Raw holds it in
+	// RawFormat. Only a converter for that format can send it on; others
+	// reject it in requests and leave it out of responses.
+	PartOpaque PartKind = "opaque"
 )
 
 // Part is one piece of message content. Which fields are meaningful depends on
@@ -109,6 +114,15 @@ type Part struct {
 	// Citations are source references attached to a text part, in the
 	// provider's own JSON form. Nil when none.
 	Citations json.RawMessage
+	// Raw is the whole part in the wire form named by RawFormat, kept by a
+	// codec when the canonical fields cannot express all of it: always for
+	// PartOpaque, and optionally for other kinds (an Anthropic document
+	// with a title or citation settings), whose canonical fields then hold
+	// a best-effort view. A converter for RawFormat sends Raw unchanged;
+	// other converters ignore it. Nil for ordinary parts.
+	Raw json.RawMessage
+	// RawFormat is the wire format of Raw ("anthropic"); empty when Raw is nil.
+	RawFormat string
 }
 
 // TextPart returns a text part.

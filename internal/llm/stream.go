@@ -50,6 +50,15 @@ type Delta struct {
 	Logprobs json.RawMessage
 	// Citation is one citation to attach to the current text, provider form.
 	Citation json.RawMessage
+	// Raw is a stream item the canonical model cannot express, in the wire
+	// form named by RawFormat; converters for other formats ignore it. For
+	// "anthropic" it is one content_block_start, content_block_delta or
+	// content_block_stop event of a block type without a canonical meaning
+	// (server-tool blocks), to be re-emitted in order with its index
+	// renumbered. Nil for ordinary deltas.
+	Raw json.RawMessage
+	// RawFormat is the wire format of Raw; empty when Raw is nil.
+	RawFormat string
 }
 
 // ToolCallDelta is a fragment of a tool call. Index orders tool calls within

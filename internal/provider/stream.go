@@ -68,7 +68,7 @@ func (s *SSEStream) Recv() (*llm.Chunk, error) {
 					Fault: llm.FaultProvider, Err: io.ErrUnexpectedEOF}
 			case errors.Is(err, sse.ErrEventTooLarge):
 				s.err = &llm.Error{Status: 502, Type: llm.TypeAPI, Code: "stream_event_too_large",
-					Message: "the provider sent a stream event larger than the gateway accepts",
+					Message:  "the provider sent a stream event larger than the gateway accepts",
 					Provider: s.provider, Fault: llm.FaultProvider, Err: err}
 			default:
 				s.err = TransportError(s.ctx, s.provider, err)
