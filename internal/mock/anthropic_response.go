@@ -1,0 +1,132 @@
+package mock
+
+import (
+	"net/http"
+)
+
+// anthropicMessages answers POST /v1/messages.
+func (x *exchange) anthropicMessages() {
+	c, param, msg := anthropicConvo(x.body)
+	if msg != "" {
+		x.fail(http.StatusBadRequest, "", param, msg)
+		return
+	}
+	x.s.models.add(c.model)
+	a := c.answer()
+	if c.stream {
+		x.anthropicStream(&c, &a)
+		return
+	}
+	b := getBuf()
+	defer putBuf(b)
+	buf := x.appendAnthropicHead(*b, c.model)
+	buf = append(buf, '[')
+	if a.toolName != "" {
+		buf = x.appendToolUse(buf, &a, true)
+	} else {
+		buf = append(buf, `{"type":"text","text":`...)
+		buf = appendString(buf, a.text)
+		buf = append(buf, '}')
+	}
+	buf = append(buf, `],"stop_reason":`...)
+	buf = appendString(buf, anthropicStop(a.finish))
+	buf = append(buf, `,"stop_sequence":null,"usage":`...)
+	buf = appendAnthropicUsage(buf, a.promptTokens, a.completionTokens)
+	*b = append(buf, '}')
+	writeJSON(x.w, http.StatusOK, *b, x.drop)
+}
+
+// anthropicStream streams an answer with Anthropic's event sequence:
+// message_start, content_block_start, ping, content_block_delta ×N,
+// content_block_stop, message_delta (stop reason and output tokens) and
+// message_stop.
+func (x *exchange) anthropicStream(c *convo, a *answer) {
+	var frags []string
+	if a.toolName != "" {
+		frags = pieces(a.toolArgs, max(x.s.chunks, 2))
+	} else {
+		frags = pieces(a.text, x.s.chunks)
+	}
+	sw := x.stream(false, 3+(len(frags)+1)/2)
+	defer sw.close()
+
+	b := append(sw.begin("message_start"), `{"type":"message_start","message":`...)
+	b = x.appendAnthropicHead(b, c.model)
+	b = append(b, `[],"stop_reason":null,"stop_sequence":null,"usage":`...)
+	b = appendAnthropicUsage(b, a.promptTokens, 1)
+	sw.send(append(b, "}}"...))
+
+	b = append(sw.begin("content_block_start"), `{"type":"content_block_start","index":0,"content_block":`...)
+	if a.toolName != "" {
+		b = x.appendToolUse(b, a, false)
+	} else {
+		b = append(b, `{"type":"text","text":""}`...)
+	}
+	sw.send(append(b, '}'))
+	sw.send(append(sw.begin("ping"), `{"type":"ping"}`...))
+
+	for _, f := range frags {
+		b = append(sw.begin("content_block_delta"), `{"type":"content_block_delta","index":0,"delta":`...)
+		if a.toolName != "" {
+			b = append(b, `{"type":"input_json_delta","partial_json":`...)
+		} else {
+			b = append(b, `{"type":"text_delta","text":`...)
+		}
+		b = appendString(b, f)
+		sw.send(append(b, "}}"...))
+	}
+	sw.send(append(sw.begin("content_block_stop"), `{"type":"content_block_stop","index":0}`...))
+
+	b = append(sw.begin("message_delta"), `{"type":"message_delta","delta":{"stop_reason":`...)
+	b = appendString(b, anthropicStop(a.finish))
+	b = append(b, `,"stop_sequence":null},"usage":{"output_tokens":`...)
+	b = appendInt(b, a.completionTokens)
+	sw.send(append(b, "}}"...))
+	sw.send(append(sw.begin("message_stop"), `{"type":"message_stop"}`...))
+}
+
+// appendAnthropicHead appends a message object up to its content array,
+// which the caller continues.
+func (x *exchange) appendAnthropicHead(b []byte, model string) []byte {
+	b = append(b, `{"id":`...)
+	b = appendID(b, "msg_mock_", x.seq)
+	b = append(b, `,"type":"message","role":"assistant","model":`...)
+	b = appendString(b, model)
+	return append(b, `,"content":`...)
+}
+
+// appendToolUse appends a tool_use block; its input is the whole arguments
+// object, or {} at the start of a stream.
+func (x *exchange) appendToolUse(b []byte, a *answer, whole bool) []byte {
+	b = append(b, `{"type":"tool_use","id":`...)
+	b = appendID(b, "toolu_mock_", x.seq)
+	b = append(b, `,"name":`...)
+	b = appendString(b, a.toolName)
+	b = append(b, `,"input":`...)
+	if whole {
+		b = append(b, a.toolArgs...)
+	} else {
+		b = append(b, "{}"...)
+	}
+	return append(b, '}')
+}
+
+// appendAnthropicUsage appends an Anthropic usage object. input_tokens
+// excludes cache tokens, which the mock never has.
+func appendAnthropicUsage(b []byte, in, out int) []byte {
+	b = append(b, `{"input_tokens":`...)
+	b = appendInt(b, in)
+	b = append(b, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":`...)
+	b = appendInt(b, out)
+	return append(b, `,"service_tier":"standard"}`...)
+}
+
+func anthropicStop(f finish) string {
+	switch f {
+	case finishLength:
+		return "max_tokens"
+	case finishTool:
+		return "tool_use"
+	}
+	return "end_turn"
+}

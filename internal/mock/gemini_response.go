@@ -1,0 +1,98 @@
+package mock
+
+import (
+	"net/http"
+)
+
+// geminiGenerate answers models/{model}:generateContent and, with stream,
+// :streamGenerateContent: SSE with ?alt=sse, else Gemini's streamed JSON
+// array. A stream has no end event: its last chunk carries finishReason
+// and usageMetadata.
+func (x *exchange) geminiGenerate(model string, stream bool) {
+	c, param, msg := geminiConvo(x.body, model)
+	if msg != "" {
+		x.fail(http.StatusBadRequest, "", param, msg)
+		return
+	}
+	x.s.models.add(c.model)
+	a := c.answer()
+	if !stream {
+		b := getBuf()
+		defer putBuf(b)
+		buf := x.appendGeminiChunk(*b, &c, &a, a.text, true)
+		*b = buf
+		writeJSON(x.w, http.StatusOK, buf, x.drop)
+		return
+	}
+	frags := []string{""} // a function call comes whole, as from the real API
+	if a.toolName == "" {
+		frags = pieces(a.text, x.s.chunks)
+	}
+	sw := x.stream(x.r.URL.Query().Get("alt") != "sse", len(frags)/2)
+	defer sw.close()
+	for i, f := range frags {
+		sw.send(x.appendGeminiChunk(sw.begin(""), &c, &a, f, i == len(frags)-1))
+	}
+}
+
+// appendGeminiChunk appends a GenerateContentResponse holding text (or a's
+// function call); the final one has the finish reason and usage.
+func (x *exchange) appendGeminiChunk(b []byte, c *convo, a *answer, text string, final bool) []byte {
+	b = append(b, `{"candidates":[{"content":{"parts":[`...)
+	if a.toolName != "" {
+		b = append(b, `{"functionCall":{"name":`...)
+		b = appendString(b, a.toolName)
+		b = append(b, `,"args":`...)
+		b = append(b, a.toolArgs...)
+		b = append(b, "}}"...)
+	} else {
+		b = append(b, `{"text":`...)
+		b = appendString(b, text)
+		b = append(b, '}')
+	}
+	b = append(b, `],"role":"model"}`...)
+	if final {
+		b = append(b, `,"finishReason":`...)
+		if a.finish == finishLength {
+			b = append(b, `"MAX_TOKENS"`...)
+		} else {
+			b = append(b, `"STOP"`...)
+		}
+	}
+	b = append(b, `,"index":0}]`...)
+	if final {
+		b = append(b, `,"usageMetadata":{"promptTokenCount":`...)
+		b = appendInt(b, a.promptTokens)
+		b = append(b, `,"candidatesTokenCount":`...)
+		b = appendInt(b, a.completionTokens)
+		b = append(b, `,"totalTokenCount":`...)
+		b = appendInt(b, a.promptTokens+a.completionTokens)
+		b = append(b, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
+		b = appendInt(b, a.promptTokens)
+		b = append(b, `}]}`...)
+	}
+	b = append(b, `,"modelVersion":`...)
+	b = appendString(b, c.model)
+	b = append(b, `,"responseId":`...)
+	b = appendID(b, "mock-", x.seq)
+	return append(b, '}')
+}
+
+// geminiCountTokens answers models/{model}:countTokens with the prompt
+// token count a generateContent call would report.
+func (x *exchange) geminiCountTokens(model string) {
+	c, param, msg := geminiConvo(x.body, model)
+	if msg != "" {
+		x.fail(http.StatusBadRequest, "", param, msg)
+		return
+	}
+	n := c.promptTokens()
+	b := getBuf()
+	defer putBuf(b)
+	buf := append(*b, `{"totalTokens":`...)
+	buf = appendInt(buf, n)
+	buf = append(buf, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
+	buf = appendInt(buf, n)
+	*b = append(buf, `}]}`...)
+	writeJSON(x.w, http.StatusOK, *b, x.drop)
+}
