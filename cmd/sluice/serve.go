@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/gateway"
+	"github.com/sluicehq/sluice/internal/version"
+)
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", "sluice serve [--config FILE] [--listen ADDR]", stderr)
+	path := fs.String("config", "", "YAML config `file`; without it, the embedded default (mock model, providers from env vars)")
+	listen := fs.String("listen", "", "listen `address`, overriding server.listen")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	var cfg *config.Config
+	var err error
+	if *path != "" {
+		cfg, err = config.Load(*path)
+	} else {
+		cfg, err = config.Default(os.Getenv)
+	}
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	log := newLogger(stderr, cfg.Log)
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
+		return fmt.Errorf("serve: data dir: %w", err)
+	}
+	g, err := gateway.New(cfg, gateway.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	source := cfg.Path
+	if source == "" {
+		source = "embedded default"
+	}
+	var providers, models []string
+	for _, p := range g.Router().Providers() {
+		providers = append(providers, p.Name())
+	}
+	for _, m := range g.Router().VirtualModels() {
+		models = append(models, m.Name)
+	}
+	log.Info("sluice listening", "addr", "http://"+ln.Addr().String(), "version", version.Version,
+		"config", source, "providers", strings.Join(providers, ","), "models", strings.Join(models, ","))
+	if cfg.Path == "" {
+		log.Info("embedded default: /v1 is open without keys on this loopback listener; try model \"mock/echo\"")
+	}
+	return g.Serve(ctx, ln)
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,75 @@
+package gateway
+
+import (
+	"net/http"
+	"time"
+
+	oaicodec "github.com/sluicehq/sluice/internal/codec/openai"
+	"github.com/sluicehq/sluice/internal/llm"
+)
+
+// handleChat serves POST /v1/chat/completions in OpenAI's format.
+func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
+	buf, err := readBody(r)
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	req, err := oaicodec.DecodeChatRequest(buf.Bytes())
+	putBody(buf)
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	ex, ok := g.runChat(w, r, req, formatOpenAI)
+	if !ok {
+		return
+	}
+	if ex.Stream != nil {
+		pumpStream(w, r, ex, &openAIStream{oaicodec.NewStreamEncoder(req.IncludeUsage)})
+		infoFrom(r.Context()).usage = ex.Usage
+		return
+	}
+	body, err := oaicodec.EncodeChatResponse(ex.Response)
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	setAnswerHeaders(w.Header(), ex)
+	writeJSON(w, http.StatusOK, body)
+}
+
+// runChat sends a decoded chat request through the pipeline. On failure it
+// writes the error in format f and returns false.
+func (g *Gateway) runChat(w http.ResponseWriter, r *http.Request, req *llm.Request, f format) (*Exchange, bool) {
+	ex := &Exchange{Op: OpChat, Request: req}
+	infoFrom(r.Context()).stream = req.Stream
+	return ex, g.run(w, r, ex, req.Model, f)
+}
+
+// run sends an exchange through the pipeline and notes the outcome for the
+// access log. On failure it writes the error in format f and returns false.
+func (g *Gateway) run(w http.ResponseWriter, r *http.Request, ex *Exchange, model string, f format) bool {
+	ri := infoFrom(r.Context())
+	ri.model = model
+	ex.ID, ex.Start, ex.Header = ri.id, time.Now(), r.Header
+	err := g.pipe.Serve(r.Context(), ex)
+	if ex.Target.Provider != nil {
+		ri.provider, ri.upstream = ex.Target.Provider.Name(), ex.Target.Model
+	}
+	ri.attempts, ri.usage = ex.Attempts, ex.Usage
+	if err != nil {
+		writeError(w, r, f, err)
+		return false
+	}
+	return true
+}
+
+// openAIStream adapts the OpenAI stream encoder to streamEncoder.
+type openAIStream struct{ *oaicodec.StreamEncoder }
+
+func (s *openAIStream) AppendEnd(dst []byte) []byte { return s.AppendDone(dst) }
+
+func (s *openAIStream) AppendError(dst []byte, e *llm.Error) []byte {
+	return oaicodec.AppendStreamError(dst, e)
+}

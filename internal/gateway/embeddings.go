@@ -1,0 +1,33 @@
+package gateway
+
+import (
+	"net/http"
+
+	oaicodec "github.com/sluicehq/sluice/internal/codec/openai"
+)
+
+// handleEmbeddings serves POST /v1/embeddings in OpenAI's format.
+func (g *Gateway) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
+	buf, err := readBody(r)
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	req, err := oaicodec.DecodeEmbeddingsRequest(buf.Bytes())
+	putBody(buf)
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	ex := &Exchange{Op: OpEmbeddings, Embeddings: req}
+	if !g.run(w, r, ex, req.Model, formatOpenAI) {
+		return
+	}
+	body, err := oaicodec.EncodeEmbeddingsResponse(ex.EmbeddingsResponse)
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	setAnswerHeaders(w.Header(), ex)
+	writeJSON(w, http.StatusOK, body)
+}

@@ -1,0 +1,201 @@
+package gateway_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/gateway"
+	"github.com/sluicehq/sluice/internal/mock"
+)
+
+// testEnv is a gateway in front of a mock provider, both on loopback ports,
+// with one configured provider per wire format.
+type testEnv struct {
+	t       *testing.T
+	gw      *gateway.Gateway
+	url     string // the gateway's base URL
+	mock    *mock.Server
+	mockURL string
+	logs    *lockedWriter
+}
+
+// logText returns what the gateway has logged so far.
+func (e *testEnv) logText() string {
+	e.logs.mu.Lock()
+	defer e.logs.mu.Unlock()
+	return e.logs.w.String()
+}
+
+// envConfig is the gateway config of every end-to-end test; MOCK is the
+// mock's base URL.
+const envConfig = `
+server: { max_body_bytes: 65536 }
+log: { level: debug }
+providers:
+  - { name: oai, type: openai, base_url: "MOCK/v1", api_key: "sk-provider-oai-secret" }
+  - { name: claude, type: anthropic, base_url: "MOCK", api_key: "sk-provider-claude-secret" }
+  - { name: gem, type: gemini, base_url: "MOCK", api_key: "provider-gem-secret" }
+  - { name: az, type: azure, base_url: "MOCK", api_key: "provider-az-secret", api_version: "2024-10-21" }
+models:
+  - name: chat-default
+    targets: [ { provider: oai, model: gpt-4o-mini } ]
+  - name: resilient
+    strategy: fallback
+    targets:
+      - { provider: claude, model: claude-haiku-4-5 }
+      - { provider: oai, model: gpt-4o-mini }
+`
+
+func newEnv(t *testing.T) *testEnv {
+	t.Helper()
+	m := mock.New(mock.Options{StreamChunks: 4})
+	ms := httptest.NewServer(m)
+	t.Cleanup(ms.Close)
+	cfg, err := config.Parse([]byte(strings.ReplaceAll(envConfig, "MOCK", ms.URL)), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedWriter{w: &bytes.Buffer{}}
+	g, err := gateway.New(cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	gs := httptest.NewServer(g.Handler())
+	t.Cleanup(gs.Close)
+	env := &testEnv{t: t, gw: g, url: gs.URL, mock: m, mockURL: ms.URL, logs: logs}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", env.logText())
+		}
+	})
+	return env
+}
+
+// post sends a JSON body to the gateway and returns the response with its
+// body read.
+func (e *testEnv) post(path, body string, headers ...string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.url+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return e.do(req)
+}
+
+func (e *testEnv) get(path string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.do(req)
+}
+
+func (e *testEnv) do(req *http.Request) (*http.Response, []byte) {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp, b
+}
+
+// lastUpstream returns what the mock last received.
+func (e *testEnv) lastUpstream() mockLast {
+	e.t.Helper()
+	resp, err := http.Get(e.mockURL + "/_mock/last")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l mockLast
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}
+
+type mockLast struct {
+	Method  string          `json:"method"`
+	Path    string          `json:"path"`
+	Headers json.RawMessage `json:"headers"`
+	Body    string          `json:"body"`
+}
+
+// header returns one recorded header value, whatever shape the mock uses
+// for multi-valued headers.
+func (l mockLast) header(name string) string {
+	var multi map[string][]string
+	if json.Unmarshal(l.Headers, &multi) == nil {
+		for k, v := range multi {
+			if strings.EqualFold(k, name) && len(v) > 0 {
+				return v[0]
+			}
+		}
+		return ""
+	}
+	var single map[string]string
+	json.Unmarshal(l.Headers, &single) //nolint:errcheck
+	for k, v := range single {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// apiError is the OpenAI error body.
+type apiError struct {
+	Error struct {
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Code    *string `json:"code"`
+		Param   *string `json:"param"`
+	} `json:"error"`
+}
+
+func decodeAPIError(t *testing.T, b []byte) apiError {
+	t.Helper()
+	var e apiError
+	if err := json.Unmarshal(b, &e); err != nil || e.Error.Message == "" || e.Error.Type == "" {
+		t.Fatalf("not an OpenAI error body (%v): %s", err, b)
+	}
+	return e
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// lockedWriter is a log sink tests can read while the server writes.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

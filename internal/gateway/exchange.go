@@ -1,0 +1,80 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/llm"
+	"github.com/sluicehq/sluice/internal/router"
+)
+
+// Operation is what an exchange asks for.
+type Operation uint8
+
+// Operations.
+const (
+	OpChat Operation = iota
+	OpEmbeddings
+)
+
+// Exchange is one client request on its way through the pipeline. Stages
+// read and fill it; it belongs to the request's goroutine.
+type Exchange struct {
+	// ID is the request id (x-request-id), also the future log record id.
+	ID    string
+	Start time.Time
+	Op    Operation
+	// Header is the client's request header, read-only.
+	Header http.Header
+
+	// Request is the canonical chat request (OpChat). Stages may replace it
+	// but must not modify one they did not create: clone it first.
+	Request *llm.Request
+	// Embeddings is the canonical embeddings request (OpEmbeddings).
+	Embeddings *llm.EmbeddingsRequest
+
+	// Target is the candidate that answered (or failed last); Attempts is
+	// how many candidates were tried.
+	Target   router.Target
+	Attempts int
+
+	// Exactly one of Response and Stream is set after a successful chat;
+	// EmbeddingsResponse after successful embeddings. A stage that wraps
+	// Stream must keep the llm.Stream contract.
+	Response           *llm.Response
+	Stream             llm.Stream
+	EmbeddingsResponse *llm.EmbeddingsResponse
+
+	// Usage is what the answer cost in tokens; for streams it is complete
+	// once the stream has been read to its end.
+	Usage llm.Usage
+	// FirstByte is when the first response byte (or chunk) was ready.
+	FirstByte time.Time
+}
+
+// Handler runs an exchange. It returns an error (an *llm.Error to tell the
+// client why) instead of writing a response: one place writes responses.
+type Handler interface {
+	Serve(ctx context.Context, ex *Exchange) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, ex *Exchange) error
+
+// Serve calls f.
+func (f HandlerFunc) Serve(ctx context.Context, ex *Exchange) error { return f(ctx, ex) }
+
+// Stage wraps the rest of the pipeline. It may act before calling next
+// (inspect or rewrite the request, short-circuit with an error) and after
+// it (inspect the response, wrap the stream). Stages are listed in order in
+// pipeline.go.
+type Stage func(next Handler) Handler
+
+// chain builds stages around h; the first stage is the outermost.
+func chain(h Handler, stages ...Stage) Handler {
+	for i := len(stages) - 1; i >= 0; i-- {
+		h = stages[i](h)
+	}
+	return h
+}

@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	oaicodec "github.com/sluicehq/sluice/internal/codec/openai"
+	"github.com/sluicehq/sluice/internal/llm"
+	"github.com/sluicehq/sluice/internal/provider"
+)
+
+// Model list freshness: upstream lists are fetched on first use, answered
+// from memory afterwards, and refreshed in the background when older than
+// modelsTTL. A provider that does not answer within modelsFetchTimeout
+// contributes only the models its config advertises.
+const (
+	modelsTTL          = 10 * time.Minute
+	modelsFetchTimeout = 5 * time.Second
+)
+
+// modelCatalog is the answer to GET /v1/models: the configured virtual
+// models, then "provider/model" for every model each provider lists or
+// advertises in config.
+type modelCatalog struct {
+	g          *Gateway
+	mu         sync.Mutex
+	models     []llm.Model
+	fetched    time.Time
+	refreshing bool
+}
+
+func newModelCatalog(g *Gateway) *modelCatalog { return &modelCatalog{g: g} }
+
+// list returns the catalog, fetching it on first use.
+func (c *modelCatalog) list(ctx context.Context) []llm.Model {
+	c.mu.Lock()
+	models, fetched := c.models, c.fetched
+	stale := time.Since(fetched) > modelsTTL && !c.refreshing
+	if stale && !fetched.IsZero() {
+		c.refreshing = true
+	}
+	c.mu.Unlock()
+	switch {
+	case fetched.IsZero():
+		return c.refresh(ctx)
+	case stale:
+		go c.refresh(context.WithoutCancel(ctx))
+	}
+	return models
+}
+
+func (c *modelCatalog) refresh(ctx context.Context) []llm.Model {
+	rt := c.g.router.Load()
+	now := time.Now().Unix()
+	var out []llm.Model
+	for _, vm := range rt.VirtualModels() {
+		out = append(out, llm.Model{ID: vm.Name, OwnedBy: "sluice", Created: now})
+	}
+	providers := rt.Providers()
+	lists := make([][]llm.Model, len(providers))
+	var wg sync.WaitGroup
+	for i, p := range providers {
+		ml, ok := p.(provider.ModelLister)
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(ctx, modelsFetchTimeout)
+			defer cancel()
+			if ms, err := ml.ListModels(ctx); err == nil {
+				lists[i] = ms
+			} else {
+				c.g.log.Warn("listing provider models", "provider", p.Name(), "error", err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, p := range providers {
+		seen := make(map[string]bool)
+		var ids []llm.Model
+		for _, m := range lists[i] {
+			if !seen[m.ID] {
+				seen[m.ID] = true
+				ids = append(ids, llm.Model{ID: p.Name() + "/" + m.ID, OwnedBy: p.Name(), Created: m.Created})
+			}
+		}
+		for _, id := range c.g.advertised(p.Name()) {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, llm.Model{ID: p.Name() + "/" + id, OwnedBy: p.Name(), Created: now})
+			}
+		}
+		sort.Slice(ids, func(a, b int) bool { return ids[a].ID < ids[b].ID })
+		out = append(out, ids...)
+	}
+	c.mu.Lock()
+	c.models, c.fetched, c.refreshing = out, time.Now(), false
+	c.mu.Unlock()
+	return out
+}
+
+// advertised returns the models a provider's config lists.
+func (g *Gateway) advertised(name string) []string {
+	if name == "mock" {
+		return []string{"echo"}
+	}
+	if p := g.cfg.ProviderByName(name); p != nil {
+		return p.Models
+	}
+	return nil
+}
+
+// handleModels serves GET /v1/models.
+func (g *Gateway) handleModels(w http.ResponseWriter, r *http.Request) {
+	body, err := oaicodec.EncodeModelList(g.models.list(r.Context()))
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// handleModel serves GET /v1/models/{id}: a listed model, or any model the
+// router can resolve (a "provider/model" the upstream did not list is
+// still callable, so it is described rather than denied).
+func (g *Gateway) handleModel(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var found *llm.Model
+	for _, m := range g.models.list(r.Context()) {
+		if m.ID == id {
+			found = &m
+			break
+		}
+	}
+	if found == nil {
+		ts, err := g.router.Load().Resolve(id)
+		if err != nil {
+			writeError(w, r, formatOpenAI, err)
+			return
+		}
+		found = &llm.Model{ID: id, OwnedBy: ts[0].Provider.Name(), Created: time.Now().Unix()}
+	}
+	body, err := oaicodec.EncodeModel(*found)
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}

@@ -1,0 +1,59 @@
+package gateway
+
+import (
+	"net/http"
+)
+
+// routes returns the HTTP surface with the transport middleware around it.
+// The middleware order is written here and nowhere else (outermost first):
+//
+//	recoverer — a panic becomes a 500 JSON error; the process lives
+//	requestID — keeps or makes x-request-id and returns it
+//	accessLog — one log line per request, with what the pipeline did
+//	limitBody — max_body_bytes; larger bodies get 413
+func (g *Gateway) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/chat/completions", allow(http.MethodPost, g.handleChat))
+	mux.Handle("/v1/messages", allow(http.MethodPost, g.handleMessages))
+	mux.Handle("/v1/embeddings", allow(http.MethodPost, g.handleEmbeddings))
+	mux.Handle("/v1/models", allow(http.MethodGet, g.handleModels))
+	mux.Handle("/v1/models/{id...}", allow(http.MethodGet, g.handleModel))
+	mux.Handle("/healthz", allow(http.MethodGet, g.handleHealth))
+	mux.Handle("/readyz", allow(http.MethodGet, g.handleReady))
+	mux.HandleFunc("/{provider}/{rest...}", g.handlePassthrough)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, formatOpenAI, notFound(r))
+	})
+	var h http.Handler = mux
+	h = limitBody(g.cfg.Server.MaxBodyBytes, h)
+	h = g.accessLog(h)
+	h = requestID(h)
+	h = g.recoverer(h)
+	return h
+}
+
+// allow serves only the given method; others get a JSON 405 with Allow.
+func allow(method string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+			w.Header().Set("Allow", method)
+			writeError(w, r, formatFor(r), methodNotAllowed(r))
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (g *Gateway) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
+}
+
+// handleReady answers 503 once shutdown has begun, so a load balancer stops
+// sending new requests while in-flight ones finish.
+func (g *Gateway) handleReady(w http.ResponseWriter, r *http.Request) {
+	if g.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"draining"}`))
+		return
+	}
+	writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
+}
