@@ -21,7 +21,9 @@ func TestRecovererAnswers500AndLogsThePanic(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("status = %d", rec.Code)
 	}
-	var body struct{ Error struct{ Message, Type string } }
+	var body struct {
+		Error struct{ Message, Type string }
+	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Type != "api_error" {
 		t.Fatalf("body = %s (%v)", rec.Body, err)
 	}
