@@ -63,9 +63,7 @@ func (s *SSEStream) Recv() (*llm.Chunk, error) {
 					}
 					break
 				}
-				s.err = &llm.Error{Status: 502, Type: llm.TypeAPI, Code: "stream_truncated",
-					Message: "the provider ended the stream before it was complete", Provider: s.provider,
-					Fault: llm.FaultProvider, Err: io.ErrUnexpectedEOF}
+				s.err = truncated(s.provider, io.ErrUnexpectedEOF)
 			case errors.Is(err, sse.ErrEventTooLarge):
 				s.err = &llm.Error{Status: 502, Type: llm.TypeAPI, Code: "stream_event_too_large",
 					Message:  "the provider sent a stream event larger than the gateway accepts",
@@ -77,6 +75,11 @@ func (s *SSEStream) Recv() (*llm.Chunk, error) {
 		}
 		chunk, done, err := s.dec.Decode(ev)
 		if err != nil {
+			if ev.Incomplete {
+				// The connection ended inside this event: a cut, not a
+				// malformed answer.
+				err = truncated(s.provider, err)
+			}
 			s.err = err
 			break
 		}
@@ -100,4 +103,11 @@ func (s *SSEStream) Close() error {
 	var err error
 	s.once.Do(func() { err = s.body.Close() })
 	return err
+}
+
+// truncated is the error for a stream that ended before its end event.
+func truncated(provider string, cause error) *llm.Error {
+	return &llm.Error{Status: 502, Type: llm.TypeAPI, Code: "stream_truncated",
+		Message: "the provider ended the stream before it was complete", Provider: provider,
+		Fault: llm.FaultProvider, Err: cause}
 }

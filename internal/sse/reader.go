@@ -23,6 +23,12 @@ type Event struct {
 	Data []byte
 	// ID is the "id:" field.
 	ID []byte
+	// Incomplete reports that the input ended before the blank line that
+	// closes this event. Upstreams that omit the last blank line send whole
+	// events this way; a connection cut mid-event does too, so a consumer
+	// that cannot parse an Incomplete event should call the stream cut,
+	// not malformed.
+	Incomplete bool
 }
 
 // Reader reads events from a stream. It follows the WHATWG rules that
@@ -62,7 +68,9 @@ func (r *Reader) Next() (*Event, error) {
 		line, err := r.readLine()
 		if err != nil {
 			if err == io.EOF && pending {
-				return r.dispatch(hasData), nil
+				ev := r.dispatch(hasData)
+				ev.Incomplete = true
+				return ev, nil
 			}
 			return nil, err
 		}
@@ -103,7 +111,7 @@ func (r *Reader) Next() (*Event, error) {
 }
 
 func (r *Reader) dispatch(hasData bool) *Event {
-	r.ev.Type, r.ev.ID = r.typ, r.id
+	r.ev.Type, r.ev.ID, r.ev.Incomplete = r.typ, r.id, false
 	r.ev.Data = nil
 	if hasData {
 		r.ev.Data = r.data

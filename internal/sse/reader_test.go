@@ -115,6 +115,22 @@ func TestReaderRecordedStreams(t *testing.T) {
 	}
 }
 
+func TestReaderMarksEventsCutByEndOfInput(t *testing.T) {
+	r := NewReader(strings.NewReader("data: whole\n\ndata: {\"cut"), 0)
+	for _, want := range []struct {
+		data       string
+		incomplete bool
+	}{{"whole", false}, {`{"cut`, true}} {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(e.Data) != want.data || e.Incomplete != want.incomplete {
+			t.Errorf("event %q incomplete=%v, want %q incomplete=%v", e.Data, e.Incomplete, want.data, want.incomplete)
+		}
+	}
+}
+
 func TestReaderBoundsEventSize(t *testing.T) {
 	big := "data: " + strings.Repeat("x", 100) + "\n" + "data: " + strings.Repeat("y", 100) + "\n\n"
 	_, err := readAll(t, strings.NewReader(big), 150)

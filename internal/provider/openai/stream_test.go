@@ -120,7 +120,7 @@ func TestChatStreamEndings(t *testing.T) {
 		wantMsg    string
 	}{
 		{"cut mid-way", half, 502, "stream_truncated", "before it was complete"},
-		{"cut inside an event", half + events[len(events)/2][:30], 502, "invalid_stream_event", "could not read"},
+		{"cut inside an event is a truncation", half + events[len(events)/2][:30], 502, "stream_truncated", "ended the stream"},
 		{"error event", half + `data: {"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}` + "\n\n",
 			502, "", "The server had an error"},
 		{"rate limited mid-stream", half + `data: {"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}` + "\n\n",
