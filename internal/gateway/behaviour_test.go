@@ -340,3 +340,22 @@ func newEnvWithProvider(t *testing.T, upstream string) *testEnv {
 	t.Cleanup(gs.Close)
 	return &testEnv{t: t, gw: g, url: gs.URL}
 }
+
+func TestAnthropicBetaHeaderReachesAnthropicUpstreamsOnly(t *testing.T) {
+	env := newEnv(t)
+	body := `{"model":"claude/claude-x","max_tokens":20,"messages":[{"role":"user","content":"hi"}]}`
+	if resp, b := env.post("/v1/messages", body, "Anthropic-Beta", "context-1m-2025-08-07"); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if got := env.lastUpstream().header("Anthropic-Beta"); got != "context-1m-2025-08-07" {
+		t.Errorf("anthropic-beta upstream = %q", got)
+	}
+	// An OpenAI client's request to an Anthropic upstream has no betas.
+	if resp, b := env.post("/v1/chat/completions", `{"model":"claude/claude-x","messages":[{"role":"user","content":"hi"}]}`,
+		"Anthropic-Beta", "context-1m-2025-08-07"); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if got := env.lastUpstream().header("Anthropic-Beta"); got != "" {
+		t.Errorf("anthropic-beta forwarded for an OpenAI client: %q", got)
+	}
+}

@@ -21,6 +21,9 @@ func (g *Gateway) handleMessages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatAnthropic, err)
 		return
 	}
+	if beta := r.Header.Get("Anthropic-Beta"); beta != "" {
+		req.Headers = map[string]string{"anthropic-beta": beta}
+	}
 	ex, ok := g.runChat(w, r, req, formatAnthropic)
 	if !ok {
 		return

@@ -54,6 +54,11 @@ type Request struct {
 	// Format is the wire format the client spoke ("openai", "anthropic").
 	// Adapters use it to decide whether Extra can pass through.
 	Format string
+	// Headers are client request headers an upstream of the same wire
+	// format needs to honour the request (e.g. "anthropic-beta"), by
+	// lower-case name. The gateway copies only an allowlist of such headers,
+	// never credentials; adapters forward them only when Format is theirs.
+	Headers map[string]string
 }
 
 // Tool describes a tool the model may call.

@@ -113,7 +113,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 	}
 	ctx, cancel := p.withTimeout(ctx)
 	defer cancel()
-	resp, err := provider.Send(p.client, p.newRequest(ctx, http.MethodPost, p.msgURL, body, "application/json"), p.name, codec.DecodeError)
+	resp, err := provider.Send(p.client, p.chatRequest(ctx, req, body, "application/json"), p.name, codec.DecodeError)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 		return nil, p.own(err)
 	}
 	ctx, cancel := p.withTimeout(ctx)
-	resp, err := provider.Send(p.client, p.newRequest(ctx, http.MethodPost, p.msgURL, body, "text/event-stream"), p.name, codec.DecodeError)
+	resp, err := provider.Send(p.client, p.chatRequest(ctx, req, body, "text/event-stream"), p.name, codec.DecodeError)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -174,6 +174,19 @@ func (p *Provider) withTimeout(ctx context.Context) (context.Context, context.Ca
 		return context.WithTimeout(ctx, p.timeout)
 	}
 	return context.WithCancel(ctx)
+}
+
+// chatRequest builds the upstream request for a chat. An Anthropic client's
+// anthropic-beta header goes along: the features it switches on (extended
+// context, new tools) change what the request means.
+func (p *Provider) chatRequest(ctx context.Context, req *llm.Request, body []byte, accept string) *http.Request {
+	hr := p.newRequest(ctx, http.MethodPost, p.msgURL, body, accept)
+	if req.Format == codec.Format {
+		if beta := req.Headers["anthropic-beta"]; beta != "" {
+			hr.Header.Set("Anthropic-Beta", beta)
+		}
+	}
+	return hr
 }
 
 // newRequest builds an upstream request with the provider's headers.
