@@ -121,6 +121,17 @@ func (g *Gateway) accessLog(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		ri := infoFrom(r.Context())
 		level := slog.LevelInfo
+		if e := ri.err; e != nil {
+			switch e.Fault {
+			case llm.FaultGateway:
+				level = slog.LevelError
+			case llm.FaultProvider:
+				level = slog.LevelWarn
+			}
+		}
+		if !g.log.Enabled(r.Context(), level) {
+			return
+		}
 		attrs := []slog.Attr{
 			slog.String("id", ri.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
@@ -134,12 +145,6 @@ func (g *Gateway) accessLog(next http.Handler) http.Handler {
 		}
 		if e := ri.err; e != nil {
 			attrs = append(attrs, slog.String("error", e.Error()), slog.String("fault", e.Fault.String()))
-			switch e.Fault {
-			case llm.FaultGateway:
-				level = slog.LevelError
-			case llm.FaultProvider:
-				level = slog.LevelWarn
-			}
 		}
 		g.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})
