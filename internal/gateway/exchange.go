@@ -49,7 +49,8 @@ type Exchange struct {
 	// Usage is what the answer cost in tokens; for streams it is complete
 	// once the stream has been read to its end.
 	Usage llm.Usage
-	// FirstByte is when the first response byte (or chunk) was ready.
+	// FirstByte is when the first chunk of a stream arrived from the
+	// upstream (time to first token), or when a whole answer arrived.
 	FirstByte time.Time
 }
 

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
@@ -76,7 +77,7 @@ func call(ctx context.Context, ex *Exchange, t router.Target) error {
 		if err != nil {
 			return err
 		}
-		ex.Response = resp
+		ex.Response, ex.FirstByte = resp, time.Now()
 		return nil
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	anthcodec "github.com/sluicehq/sluice/internal/codec/anthropic"
 	oaicodec "github.com/sluicehq/sluice/internal/codec/openai"
@@ -98,6 +99,13 @@ func putBody(buf *bytes.Buffer) {
 	}
 }
 
+// clientGone is the error recorded when writing to the client fails: it
+// left, and nothing more can be sent.
+func clientGone(err error) *llm.Error {
+	return &llm.Error{Status: provider.StatusClientClosed, Type: llm.TypeAPI, Code: "client_closed",
+		Message: "the client closed the connection", Fault: llm.FaultCaller, Err: err}
+}
+
 // streamEncoder writes canonical chunks in a client's stream format.
 type streamEncoder interface {
 	AppendChunk(dst []byte, c *llm.Chunk) ([]byte, error)
@@ -164,13 +172,18 @@ func pumpStream(w http.ResponseWriter, r *http.Request, ex *Exchange, enc stream
 			rc.Flush()   //nolint:errcheck
 			return
 		}
+		if ex.FirstByte.IsZero() {
+			ex.FirstByte = time.Now()
+		}
 		if len(buf) == 0 {
 			continue
 		}
 		if _, err := w.Write(buf); err != nil {
+			infoFrom(r.Context()).err = clientGone(err)
 			return
 		}
 		if err := rc.Flush(); err != nil {
+			infoFrom(r.Context()).err = clientGone(err)
 			return
 		}
 	}
