@@ -89,3 +89,17 @@ func TestUsageAndHelp(t *testing.T) {
 		t.Errorf("version: %q %v", out, err)
 	}
 }
+
+func TestEmbeddedDefaultStaysOnLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8080", ":8080", "[::]:8080", "192.0.2.1:8080"} {
+		_, _, err := runArgs(t, "serve", "--listen", addr)
+		if err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("--listen %s with the embedded default: %v", addr, err)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:1", "localhost:1", "[::1]:1"} {
+		if !loopback(addr) {
+			t.Errorf("loopback(%q) = false", addr)
+		}
+	}
+}

@@ -37,6 +37,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if *listen != "" {
 		cfg.Server.Listen = *listen
 	}
+	if cfg.Path == "" && !loopback(cfg.Server.Listen) {
+		// The embedded default asks clients for no key and would spend the
+		// operator's provider keys for anyone who can reach it.
+		return fmt.Errorf("serve: the embedded default config serves without keys and listens on loopback only; "+
+			"write a config file to listen on %s", cfg.Server.Listen)
+	}
 	log := newLogger(stderr, cfg.Log)
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("serve: data dir: %w", err)
@@ -79,4 +85,17 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loopback reports whether a listen address only accepts local connections.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

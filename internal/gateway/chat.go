@@ -59,6 +59,11 @@ func (g *Gateway) run(w http.ResponseWriter, r *http.Request, ex *Exchange, mode
 	}
 	ri.attempts, ri.usage = ex.Attempts, ex.Usage
 	if err != nil {
+		if ex.Stream != nil {
+			// A stage after dispatch refused the answer: release the
+			// upstream connection.
+			ex.Stream.Close()
+		}
 		writeError(w, r, f, err)
 		return false
 	}

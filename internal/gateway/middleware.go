@@ -164,8 +164,8 @@ func (g *Gateway) recoverer(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			g.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v),
-				"stack", string(debug.Stack()))
+			g.log.Error("panic serving request", "id", infoFrom(r.Context()).id, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if sw.status != 0 {
 				panic(http.ErrAbortHandler) // headers are out: cut the connection
 			}

@@ -23,36 +23,50 @@ const (
 
 // modelCatalog is the answer to GET /v1/models: the configured virtual
 // models, then "provider/model" for every model each provider lists or
-// advertises in config.
+// advertises in config. One fetch runs at a time, detached from the
+// client that triggered it (a client hanging up must not leave a
+// truncated list cached); a list missing a provider that failed is
+// refreshed after modelsRetry rather than modelsTTL.
 type modelCatalog struct {
-	g          *Gateway
-	mu         sync.Mutex
-	models     []llm.Model
-	fetched    time.Time
-	refreshing bool
+	g        *Gateway
+	mu       sync.Mutex
+	models   []llm.Model
+	expires  time.Time
+	inflight chan struct{} // non-nil while a fetch runs; closed when it ends
 }
+
+// modelsRetry is how soon a list with a failed provider is fetched again.
+const modelsRetry = 30 * time.Second
 
 func newModelCatalog(g *Gateway) *modelCatalog { return &modelCatalog{g: g} }
 
-// list returns the catalog, fetching it on first use.
+// list returns the catalog. The first call waits for a fetch (or for ctx);
+// later ones answer from memory and start a background refresh when the
+// list has expired.
 func (c *modelCatalog) list(ctx context.Context) []llm.Model {
 	c.mu.Lock()
-	models, fetched := c.models, c.fetched
-	stale := time.Since(fetched) > modelsTTL && !c.refreshing
-	if stale && !fetched.IsZero() {
-		c.refreshing = true
+	models, fresh := c.models, time.Now().Before(c.expires)
+	wait := c.inflight
+	if !fresh && wait == nil {
+		wait = make(chan struct{})
+		c.inflight = wait
+		go c.refresh(wait)
 	}
 	c.mu.Unlock()
-	switch {
-	case fetched.IsZero():
-		return c.refresh(ctx)
-	case stale:
-		go c.refresh(context.WithoutCancel(ctx))
+	if models != nil {
+		return models
 	}
-	return models
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.models
 }
 
-func (c *modelCatalog) refresh(ctx context.Context) []llm.Model {
+func (c *modelCatalog) refresh(done chan struct{}) {
 	rt := c.g.router.Load()
 	now := time.Now().Unix()
 	var out []llm.Model
@@ -61,6 +75,7 @@ func (c *modelCatalog) refresh(ctx context.Context) []llm.Model {
 	}
 	providers := rt.Providers()
 	lists := make([][]llm.Model, len(providers))
+	failed := make([]bool, len(providers))
 	var wg sync.WaitGroup
 	for i, p := range providers {
 		ml, ok := p.(provider.ModelLister)
@@ -70,17 +85,23 @@ func (c *modelCatalog) refresh(ctx context.Context) []llm.Model {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(ctx, modelsFetchTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), modelsFetchTimeout)
 			defer cancel()
-			if ms, err := ml.ListModels(ctx); err == nil {
-				lists[i] = ms
-			} else {
+			ms, err := ml.ListModels(ctx)
+			if err != nil {
+				failed[i] = true
 				c.g.log.Warn("listing provider models", "provider", p.Name(), "error", err)
+				return
 			}
+			lists[i] = ms
 		}()
 	}
 	wg.Wait()
+	ttl := modelsTTL
 	for i, p := range providers {
+		if failed[i] {
+			ttl = modelsRetry
+		}
 		seen := make(map[string]bool)
 		var ids []llm.Model
 		for _, m := range lists[i] {
@@ -98,10 +119,13 @@ func (c *modelCatalog) refresh(ctx context.Context) []llm.Model {
 		sort.Slice(ids, func(a, b int) bool { return ids[a].ID < ids[b].ID })
 		out = append(out, ids...)
 	}
+	if out == nil {
+		out = []llm.Model{}
+	}
 	c.mu.Lock()
-	c.models, c.fetched, c.refreshing = out, time.Now(), false
+	c.models, c.expires, c.inflight = out, time.Now().Add(ttl), nil
 	c.mu.Unlock()
-	return out
+	close(done)
 }
 
 // advertised returns the models a provider's config lists.

@@ -1,18 +1,22 @@
 package gateway
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httputil"
 	"strings"
 
-	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
 )
 
 // clientCredentialHeaders are removed from every passthrough request: the
-// client's credentials are for Sluice, never for the upstream.
+// client's credentials are for Sluice, never for the upstream. The
+// OpenAI organization and project headers go too: with the gateway's key
+// they would let a client choose whose account is billed and whose files
+// it reaches (a provider's config can still set them in its headers).
 var clientCredentialHeaders = []string{
 	"Authorization", "X-Api-Key", "Api-Key", "X-Goog-Api-Key", "Cookie", "Proxy-Authorization",
+	"Openai-Organization", "Openai-Project",
 }
 
 // handlePassthrough serves /{provider}/{rest...}: the request goes unchanged
@@ -46,12 +50,22 @@ func newPassthroughProxy(p provider.Passthrough, transport http.RoundTripper) *h
 			p.RewritePassthrough(pr, pr.In.PathValue("rest"))
 		},
 		Transport: transport,
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			e := llm.AsError(err)
-			if e.Fault == llm.FaultGateway {
-				e = provider.TransportError(r.Context(), name, err)
+		ModifyResponse: func(resp *http.Response) error {
+			// The response carries the gateway's request id; the
+			// upstream's own id stays available under another name.
+			if id := resp.Header.Get("X-Request-Id"); id != "" {
+				resp.Header.Del("X-Request-Id")
+				resp.Header.Set("X-Upstream-Request-Id", id)
 			}
-			writeError(w, r, formatOpenAI, e)
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeError(w, r, formatOpenAI, bodyError(err)) // the client's fault, not the provider's
+				return
+			}
+			writeError(w, r, formatOpenAI, provider.TransportError(r.Context(), name, err))
 		},
 	}
 }

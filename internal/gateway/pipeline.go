@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/llm"
@@ -70,7 +71,20 @@ func call(ctx context.Context, ex *Exchange, t router.Target) error {
 			if err != nil {
 				return err
 			}
-			ex.Stream = s
+			// Read the first chunk before committing to this target:
+			// providers report overload and similar failures as the first
+			// event of a 200 stream, and until a byte reaches the client
+			// another target can still answer.
+			first, err := s.Recv()
+			if err != nil {
+				s.Close()
+				if err == io.EOF {
+					err = &llm.Error{Status: 502, Type: llm.TypeAPI, Code: "empty_stream", Provider: t.Provider.Name(),
+						Fault: llm.FaultProvider, Message: "the provider ended the stream without sending anything"}
+				}
+				return err
+			}
+			ex.Stream, ex.FirstByte = &peekedStream{Stream: s, first: first}, time.Now()
 			return nil
 		}
 		resp, err := t.Provider.Chat(ctx, &req)
@@ -113,4 +127,19 @@ func (s *usageStream) Recv() (*llm.Chunk, error) {
 		s.ex.Usage = *c.Usage
 	}
 	return c, err
+}
+
+// peekedStream returns a chunk already read from its stream before the
+// rest of it.
+type peekedStream struct {
+	llm.Stream
+	first *llm.Chunk
+}
+
+func (s *peekedStream) Recv() (*llm.Chunk, error) {
+	if c := s.first; c != nil {
+		s.first = nil
+		return c, nil
+	}
+	return s.Stream.Recv()
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	anthcodec "github.com/sluicehq/sluice/internal/codec/anthropic"
 	oaicodec "github.com/sluicehq/sluice/internal/codec/openai"
@@ -171,9 +170,6 @@ func pumpStream(w http.ResponseWriter, r *http.Request, ex *Exchange, enc stream
 			w.Write(buf) //nolint:errcheck
 			rc.Flush()   //nolint:errcheck
 			return
-		}
-		if ex.FirstByte.IsZero() {
-			ex.FirstByte = time.Now()
 		}
 		if len(buf) == 0 {
 			continue

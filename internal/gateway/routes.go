@@ -7,9 +7,10 @@ import (
 // routes returns the HTTP surface with the transport middleware around it.
 // The middleware order is written here and nowhere else (outermost first):
 //
-//	recoverer — a panic becomes a 500 JSON error; the process lives
 //	requestID — keeps or makes x-request-id and returns it
 //	accessLog — one log line per request, with what the pipeline did
+//	recoverer — a panic becomes a 500 JSON error (logged with the request
+//	            id, and in the access log); the process lives
 //	limitBody — max_body_bytes; larger bodies get 413
 func (g *Gateway) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -26,9 +27,9 @@ func (g *Gateway) routes() http.Handler {
 	})
 	var h http.Handler = mux
 	h = limitBody(g.cfg.Server.MaxBodyBytes, h)
+	h = g.recoverer(h)
 	h = g.accessLog(h)
 	h = requestID(h)
-	h = g.recoverer(h)
 	return h
 }
 

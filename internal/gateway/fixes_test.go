@@ -1,0 +1,94 @@
+package gateway_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/gateway"
+	"github.com/sluicehq/sluice/internal/mock"
+)
+
+// An upstream that accepts a stream with 200 and then reports overload as
+// its first event has sent the client nothing yet: the next target answers.
+func TestEarlyStreamErrorFallsBack(t *testing.T) {
+	overloaded := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"error":{"message":"overloaded","type":"server_error","code":"overloaded"}}`+"\n\n")
+	}))
+	t.Cleanup(overloaded.Close)
+	ms := httptest.NewServer(mock.New(mock.Options{}))
+	t.Cleanup(ms.Close)
+	cfg, err := config.Parse([]byte(`
+providers:
+  - { name: busy, type: openai, base_url: "`+overloaded.URL+`/v1", api_key: k }
+  - { name: ok, type: openai, base_url: "`+ms.URL+`/v1", api_key: k }
+models:
+  - { name: m, strategy: fallback, targets: [ { provider: busy, model: x }, { provider: ok, model: y } ] }
+`), "early.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.New(cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	gs := httptest.NewServer(g.Handler())
+	t.Cleanup(gs.Close)
+	resp, err := http.Post(gs.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"answered anyway"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasSuffix(string(body), "data: [DONE]\n\n") || strings.Contains(string(body), "overloaded") {
+		t.Fatalf("%d:\n%s", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("X-Sluice-Provider") + "/" + resp.Header.Get("X-Sluice-Attempts"); got != "ok/2" {
+		t.Errorf("provider/attempts = %q, want ok/2", got)
+	}
+}
+
+func TestPassthroughHardening(t *testing.T) {
+	env := newEnv(t)
+	t.Run("organization and project headers are the gateway's to set", func(t *testing.T) {
+		resp, body := env.post("/oai/chat/completions", hello, "OpenAI-Organization", "org-other", "OpenAI-Project", "proj-other")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		last := env.lastUpstream()
+		if o, p := last.header("OpenAI-Organization"), last.header("OpenAI-Project"); o != "" || p != "" {
+			t.Errorf("client chose org/project upstream: %q %q", o, p)
+		}
+	})
+	t.Run("one request id on the response", func(t *testing.T) {
+		upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Request-Id", "req_upstream123")
+			io.WriteString(w, "{}")
+		}))
+		t.Cleanup(upstream.Close)
+		env := newEnvWithProvider(t, upstream.URL)
+		resp, _ := env.post("/slow/models", "")
+		if ids := resp.Header.Values("X-Request-Id"); len(ids) != 1 || ids[0] == "req_upstream123" {
+			t.Errorf("x-request-id = %q, want only the gateway's", ids)
+		}
+		if got := resp.Header.Get("X-Upstream-Request-Id"); got != "req_upstream123" {
+			t.Errorf("x-upstream-request-id = %q", got)
+		}
+	})
+	t.Run("an oversized chunked body is the client's 413", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, env.url+"/oai/chat/completions",
+			io.MultiReader(strings.NewReader(`{"x":"`), strings.NewReader(strings.Repeat("y", 70000)), strings.NewReader(`"}`)))
+		req.ContentLength = -1 // chunked: the limit is hit while streaming upstream
+		resp, body := env.do(req)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		decodeAPIError(t, body)
+	})
+}
