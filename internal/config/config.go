@@ -100,8 +100,9 @@ type Provider struct {
 	Headers map[string]string `yaml:"headers"`
 	// Models are advertised in /v1/models as "name/model".
 	Models []string `yaml:"models"`
-	// Timeout bounds one upstream call, streams included. Default 10m; an
-	// explicit 0 means no bound beyond the client's own.
+	// Timeout bounds one whole upstream call, and for streams the silence
+	// between two chunks (a long healthy stream is never cut). Default 10m;
+	// an explicit 0 means no bound beyond the client's own.
 	Timeout Duration `yaml:"timeout"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/gateway"
@@ -91,4 +92,59 @@ func TestPassthroughHardening(t *testing.T) {
 		}
 		decodeAPIError(t, body)
 	})
+}
+
+// A provider's timeout bounds silence, not the length of a healthy
+// stream: 8 chunks 100ms apart pass a 300ms timeout for every wire format.
+func TestProviderTimeoutIsAnIdleBoundForEveryFormat(t *testing.T) {
+	ms := httptest.NewServer(mock.New(mock.Options{StreamChunks: 8, ChunkInterval: 100 * time.Millisecond}))
+	t.Cleanup(ms.Close)
+	cfg, err := config.Parse([]byte(`
+providers:
+  - { name: oai, type: openai, base_url: "`+ms.URL+`/v1", api_key: k, timeout: 300ms }
+  - { name: claude, type: anthropic, base_url: "`+ms.URL+`", api_key: k, timeout: 300ms }
+  - { name: gem, type: gemini, base_url: "`+ms.URL+`", api_key: k, timeout: 300ms }
+`), "idle.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.New(cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	gs := httptest.NewServer(g.Handler())
+	t.Cleanup(gs.Close)
+	for _, model := range []string{"oai/x", "claude/x", "gem/x"} {
+		t.Run(model, func(t *testing.T) {
+			resp, err := http.Post(gs.URL+"/v1/chat/completions", "application/json", strings.NewReader(
+				`{"model":"`+model+`","stream":true,"messages":[{"role":"user","content":"one two three four five six seven eight"}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.HasSuffix(string(body), "data: [DONE]\n\n") {
+				t.Errorf("a healthy 800ms stream was cut by a 300ms idle timeout:\n%s", body)
+			}
+		})
+	}
+}
+
+// An upstream that answers a stream request with a 200 JSON error is a
+// failed attempt (with its message), not an empty stream.
+func TestJSONAnswerToAStreamRequestFallsBack(t *testing.T) {
+	jsonErr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"error":{"message":"model is warming up","type":"server_error"}}`)
+	}))
+	t.Cleanup(jsonErr.Close)
+	env := newEnvWithProvider(t, jsonErr.URL)
+	resp, body := env.post("/v1/chat/completions", `{"model":"slow/x","stream":true,"messages":[{"role":"user","content":"x"}]}`)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "model is warming up") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if e := decodeAPIError(t, body); deref(e.Error.Code) != "invalid_upstream_response" {
+		t.Errorf("code = %q", deref(e.Error.Code))
+	}
 }

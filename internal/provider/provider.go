@@ -69,8 +69,9 @@ type Config struct {
 	// Models are model names to advertise in /v1/models in addition to
 	// what the upstream lists.
 	Models []string
-	// Timeout bounds one whole upstream call; zero means no bound beyond
-	// the caller's context.
+	// Timeout bounds one whole upstream call and, for streams, the silence
+	// before the first chunk and between two chunks (see OpenStream); zero
+	// means no bound beyond the caller's context.
 	Timeout time.Duration
 	// Client sends the upstream requests. Nil means a default client with a
 	// tuned keep-alive pool (see NewHTTPClient).

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -138,35 +137,10 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 	if err != nil {
 		return nil, p.own(err)
 	}
-	ctx, cancel := p.withTimeout(ctx)
-	resp, err := provider.Send(p.client, p.chatRequest(ctx, req, body, "text/event-stream"), p.name, codec.DecodeError)
-	if err != nil {
-		cancel()
-		return nil, err
+	build := func(ctx context.Context) (*http.Request, error) {
+		return p.chatRequest(ctx, req, body, "text/event-stream"), nil
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
-			resp.Body.Close()
-			cancel()
-			return nil, &llm.Error{Status: http.StatusBadGateway, Type: llm.TypeAPI, Code: "invalid_upstream_response",
-				Message:  fmt.Sprintf("provider %q answered a streamed request with %q instead of an event stream", p.name, mt),
-				Provider: p.name, Fault: llm.FaultProvider}
-		}
-	}
-	return provider.NewSSEStream(ctx, p.name, &cancelBody{ReadCloser: resp.Body, cancel: cancel}, codec.NewStreamDecoder(p.name)), nil
-}
-
-// cancelBody cancels the request's context once its body is closed, which
-// also releases the timeout timer.
-type cancelBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
+	return provider.OpenStream(ctx, p.client, p.name, p.timeout, build, codec.DecodeError, codec.NewStreamDecoder(p.name))
 }
 
 func (p *Provider) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -51,23 +51,15 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := p.withTimeout(ctx)
-	hr, err := p.newRequest(ctx, http.MethodPost, path, "alt=sse", body)
-	if err != nil {
-		cancel()
-		return nil, err
+	build := func(ctx context.Context) (*http.Request, error) {
+		hr, err := p.newRequest(ctx, http.MethodPost, path, "alt=sse", body)
+		if err != nil {
+			return nil, err
+		}
+		hr.Header.Set("Accept", "text/event-stream")
+		return hr, nil
 	}
-	hr.Header.Set("Accept", "text/event-stream")
-	resp, err := p.send(hr)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	s := provider.NewSSEStream(ctx, p.name, resp.Body, codec.NewStreamDecoder(p.name))
-	if p.timeout <= 0 {
-		return s, nil
-	}
-	return &timedStream{SSEStream: s, cancel: cancel}, nil
+	return provider.OpenStream(ctx, p.client, p.name, p.timeout, build, p.decodeError, codec.NewStreamDecoder(p.name))
 }
 
 func (p *Provider) encode(req *llm.Request, method string) (body []byte, path string, err error) {
@@ -79,25 +71,4 @@ func (p *Provider) encode(req *llm.Request, method string) (body []byte, path st
 		return nil, "", p.own(err)
 	}
 	return body, path, nil
-}
-
-// timedStream releases the timeout's context when the stream ends, whether
-// it is read to the end or closed early.
-type timedStream struct {
-	*provider.SSEStream
-	cancel context.CancelFunc
-}
-
-func (s *timedStream) Recv() (*llm.Chunk, error) {
-	c, err := s.SSEStream.Recv()
-	if err != nil {
-		s.cancel()
-	}
-	return c, err
-}
-
-func (s *timedStream) Close() error {
-	err := s.SSEStream.Close()
-	s.cancel()
-	return err
 }

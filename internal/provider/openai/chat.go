@@ -58,22 +58,10 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 	if err != nil {
 		return nil, err
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	idle := newIdleTimer(p.timeout, cancel)
-	resp, err := provider.Send(p.client, p.newRequest(sctx, http.MethodPost, u, body, true), p.name, oaicodec.DecodeError)
-	if err != nil {
-		cancel()
-		if idle.stop() {
-			return nil, provider.TransportError(ctx, p.name, errIdleTimeout)
-		}
-		return nil, err
+	build := func(ctx context.Context) (*http.Request, error) {
+		return p.newRequest(ctx, http.MethodPost, u, body, true), nil
 	}
-	idle.reset()
-	sb := &streamBody{body: resp.Body, cancel: cancel, idle: idle}
-	// The stream reports with the caller's context: its cancellation is the
-	// client going away (499), while sctx is also cancelled by the idle
-	// timer, which is a timeout (504).
-	return provider.NewSSEStream(ctx, p.name, sb, oaicodec.NewStreamDecoder(p.name)), nil
+	return provider.OpenStream(ctx, p.client, p.name, p.timeout, build, oaicodec.DecodeError, oaicodec.NewStreamDecoder(p.name))
 }
 
 // endpoint returns the URL of an operation: the precomputed one, or for
