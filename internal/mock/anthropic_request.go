@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // anthropicRequest is the part of an Anthropic Messages request the mock
@@ -59,7 +61,7 @@ func (c *anthropicContent) UnmarshalJSON(b []byte) error {
 		return nil
 	case '"':
 		var err error
-		if c.text, err = decodeString(b); err != nil {
+		if c.text, err = jsonw.Unquote(b); err != nil {
 			return err
 		}
 		c.runes = utf8.RuneCountInString(c.text)

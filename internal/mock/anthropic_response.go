@@ -2,6 +2,8 @@ package mock
 
 import (
 	"net/http"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // anthropicMessages answers POST /v1/messages.
@@ -25,11 +27,11 @@ func (x *exchange) anthropicMessages() {
 		buf = x.appendToolUse(buf, &a, true)
 	} else {
 		buf = append(buf, `{"type":"text","text":`...)
-		buf = appendString(buf, a.text)
+		buf = jsonw.AppendString(buf, a.text)
 		buf = append(buf, '}')
 	}
 	buf = append(buf, `],"stop_reason":`...)
-	buf = appendString(buf, anthropicStop(a.finish))
+	buf = jsonw.AppendString(buf, anthropicStop(a.finish))
 	buf = append(buf, `,"stop_sequence":null,"usage":`...)
 	buf = appendAnthropicUsage(buf, a.promptTokens, a.completionTokens)
 	*b = append(buf, '}')
@@ -72,15 +74,15 @@ func (x *exchange) anthropicStream(c *convo, a *answer) {
 		} else {
 			b = append(b, `{"type":"text_delta","text":`...)
 		}
-		b = appendString(b, f)
+		b = jsonw.AppendString(b, f)
 		sw.send(append(b, "}}"...))
 	}
 	sw.send(append(sw.begin("content_block_stop"), `{"type":"content_block_stop","index":0}`...))
 
 	b = append(sw.begin("message_delta"), `{"type":"message_delta","delta":{"stop_reason":`...)
-	b = appendString(b, anthropicStop(a.finish))
+	b = jsonw.AppendString(b, anthropicStop(a.finish))
 	b = append(b, `,"stop_sequence":null},"usage":{"output_tokens":`...)
-	b = appendInt(b, a.completionTokens)
+	b = jsonw.AppendInt(b, int64(a.completionTokens))
 	sw.send(append(b, "}}"...))
 	sw.send(append(sw.begin("message_stop"), `{"type":"message_stop"}`...))
 }
@@ -91,7 +93,7 @@ func (x *exchange) appendAnthropicHead(b []byte, model string) []byte {
 	b = append(b, `{"id":`...)
 	b = appendID(b, "msg_mock_", x.seq)
 	b = append(b, `,"type":"message","role":"assistant","model":`...)
-	b = appendString(b, model)
+	b = jsonw.AppendString(b, model)
 	return append(b, `,"content":`...)
 }
 
@@ -101,7 +103,7 @@ func (x *exchange) appendToolUse(b []byte, a *answer, whole bool) []byte {
 	b = append(b, `{"type":"tool_use","id":`...)
 	b = appendID(b, "toolu_mock_", x.seq)
 	b = append(b, `,"name":`...)
-	b = appendString(b, a.toolName)
+	b = jsonw.AppendString(b, a.toolName)
 	b = append(b, `,"input":`...)
 	if whole {
 		b = append(b, a.toolArgs...)
@@ -115,9 +117,9 @@ func (x *exchange) appendToolUse(b []byte, a *answer, whole bool) []byte {
 // excludes cache tokens, which the mock never has.
 func appendAnthropicUsage(b []byte, in, out int) []byte {
 	b = append(b, `{"input_tokens":`...)
-	b = appendInt(b, in)
+	b = jsonw.AppendInt(b, int64(in))
 	b = append(b, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":`...)
-	b = appendInt(b, out)
+	b = jsonw.AppendInt(b, int64(out))
 	return append(b, `,"service_tier":"standard"}`...)
 }
 

@@ -2,6 +2,8 @@ package mock
 
 import (
 	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // lastKind is what the last message of a conversation is.
@@ -75,7 +77,7 @@ func (c *convo) answer() answer {
 	case c.last == lastUser && c.tool != "":
 		args := make([]byte, 0, len(c.lastUserText)+16)
 		args = append(args, `{"echo":`...)
-		args = appendString(args, c.lastUserText)
+		args = jsonw.AppendString(args, c.lastUserText)
 		args = append(args, '}')
 		a.toolName, a.toolArgs, a.finish = c.tool, string(args), finishTool
 		a.completionTokens = ceilDiv4(utf8.RuneCountInString(a.toolName) + utf8.RuneCount(args))

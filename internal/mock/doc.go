@@ -2,7 +2,9 @@
 // zero-setup demo: one http.Handler that speaks the OpenAI (and Azure),
 // Anthropic and Gemini wire APIs, echoes the last user message back, and can
 // be told over a control API under /_mock/ to fail, stall or drop connections.
-// It writes its wire JSON itself, independently of the gateway's codecs, so
-// that a codec bug shows up in tests instead of being mirrored; README.md
-// lists the routes, the answer rules and the token-count formula.
+// It writes its wire JSON itself, independently of the gateway's codecs
+// (sharing only package jsonw's primitives, which are fuzzed against
+// encoding/json), so that a codec bug shows up in tests instead of being
+// mirrored; README.md lists the routes, the answer rules and the
+// token-count formula.
 package mock

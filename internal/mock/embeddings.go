@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // Embedding sizes: vectors have defaultDimensions floats unless the request
@@ -93,7 +95,10 @@ func (in *embedInput) appendVector(b []byte, dims int, b64 bool, scratch *[]byte
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendFloat32(b, float32(next(&state)*scale))
+		// strconv's shortest 'g' form, not encoding/json's: small
+		// components come out as 1.2345e-05, not 0.000012345, so clients
+		// of the mock also meet exponents.
+		b = strconv.AppendFloat(b, float64(float32(next(&state)*scale)), 'g', -1, 32)
 	}
 	return append(b, ']')
 }
@@ -225,18 +230,18 @@ func (x *exchange) openAIEmbeddings(deployment string) {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, `{"object":"embedding","index":`...)
-		buf = appendInt(buf, i)
+		buf = jsonw.AppendInt(buf, int64(i))
 		buf = append(buf, `,"embedding":`...)
 		buf = inputs[i].appendVector(buf, dims, b64, &scratch)
 		buf = append(buf, '}')
 		tokens += inputs[i].tokenCount()
 	}
 	buf = append(buf, `],"model":`...)
-	buf = appendString(buf, req.Model)
+	buf = jsonw.AppendString(buf, req.Model)
 	buf = append(buf, `,"usage":{"prompt_tokens":`...)
-	buf = appendInt(buf, tokens)
+	buf = jsonw.AppendInt(buf, int64(tokens))
 	buf = append(buf, `,"total_tokens":`...)
-	buf = appendInt(buf, tokens)
+	buf = jsonw.AppendInt(buf, int64(tokens))
 	*b = append(buf, "}}"...)
 	writeJSON(x.w, http.StatusOK, *b, x.drop)
 }

@@ -2,6 +2,8 @@ package mock
 
 import (
 	"net/http"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // fail answers with an error in the shape of the API that was called:
@@ -19,19 +21,19 @@ func (x *exchange) fail(status int, code, param, msg string) {
 	switch x.api {
 	case apiAnthropic:
 		buf = append(buf, `{"type":"error","error":{"type":`...)
-		buf = appendString(buf, anthropicErrorType(status))
+		buf = jsonw.AppendString(buf, anthropicErrorType(status))
 		buf = append(buf, `,"message":`...)
-		buf = appendString(buf, msg)
+		buf = jsonw.AppendString(buf, msg)
 		buf = append(buf, `},"request_id":`...)
 		buf = appendID(buf, "req_mock_", x.seq)
 		buf = append(buf, '}')
 	case apiGemini:
 		buf = append(buf, `{"error":{"code":`...)
-		buf = appendInt(buf, status)
+		buf = jsonw.AppendInt(buf, int64(status))
 		buf = append(buf, `,"message":`...)
-		buf = appendString(buf, msg)
+		buf = jsonw.AppendString(buf, msg)
 		buf = append(buf, `,"status":`...)
-		buf = appendString(buf, googleStatus(status))
+		buf = jsonw.AppendString(buf, googleStatus(status))
 		buf = append(buf, `}}`...)
 	default:
 		typ, defCode := openAIErrorType(status)
@@ -39,25 +41,17 @@ func (x *exchange) fail(status int, code, param, msg string) {
 			code = defCode
 		}
 		buf = append(buf, `{"error":{"message":`...)
-		buf = appendString(buf, msg)
+		buf = jsonw.AppendString(buf, msg)
 		buf = append(buf, `,"type":`...)
-		buf = appendString(buf, typ)
+		buf = jsonw.AppendString(buf, typ)
 		buf = append(buf, `,"param":`...)
-		buf = appendNullable(buf, param)
+		buf = jsonw.AppendStringOrNull(buf, param)
 		buf = append(buf, `,"code":`...)
-		buf = appendNullable(buf, code)
+		buf = jsonw.AppendStringOrNull(buf, code)
 		buf = append(buf, `}}`...)
 	}
 	*b = buf
 	writeJSON(x.w, status, buf, false)
-}
-
-// appendNullable appends s as a JSON string, or null when it is empty.
-func appendNullable(dst []byte, s string) []byte {
-	if s == "" {
-		return append(dst, "null"...)
-	}
-	return appendString(dst, s)
 }
 
 // openAIErrorType returns OpenAI's error type for status, and the code it

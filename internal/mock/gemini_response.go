@@ -2,6 +2,8 @@ package mock
 
 import (
 	"net/http"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // geminiGenerate answers models/{model}:generateContent and, with stream,
@@ -41,13 +43,13 @@ func (x *exchange) appendGeminiChunk(b []byte, c *convo, a *answer, text string,
 	b = append(b, `{"candidates":[{"content":{"parts":[`...)
 	if a.toolName != "" {
 		b = append(b, `{"functionCall":{"name":`...)
-		b = appendString(b, a.toolName)
+		b = jsonw.AppendString(b, a.toolName)
 		b = append(b, `,"args":`...)
 		b = append(b, a.toolArgs...)
 		b = append(b, "}}"...)
 	} else {
 		b = append(b, `{"text":`...)
-		b = appendString(b, text)
+		b = jsonw.AppendString(b, text)
 		b = append(b, '}')
 	}
 	b = append(b, `],"role":"model"}`...)
@@ -62,17 +64,17 @@ func (x *exchange) appendGeminiChunk(b []byte, c *convo, a *answer, text string,
 	b = append(b, `,"index":0}]`...)
 	if final {
 		b = append(b, `,"usageMetadata":{"promptTokenCount":`...)
-		b = appendInt(b, a.promptTokens)
+		b = jsonw.AppendInt(b, int64(a.promptTokens))
 		b = append(b, `,"candidatesTokenCount":`...)
-		b = appendInt(b, a.completionTokens)
+		b = jsonw.AppendInt(b, int64(a.completionTokens))
 		b = append(b, `,"totalTokenCount":`...)
-		b = appendInt(b, a.promptTokens+a.completionTokens)
+		b = jsonw.AppendInt(b, int64(a.promptTokens+a.completionTokens))
 		b = append(b, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
-		b = appendInt(b, a.promptTokens)
+		b = jsonw.AppendInt(b, int64(a.promptTokens))
 		b = append(b, `}]}`...)
 	}
 	b = append(b, `,"modelVersion":`...)
-	b = appendString(b, c.model)
+	b = jsonw.AppendString(b, c.model)
 	b = append(b, `,"responseId":`...)
 	b = appendID(b, "mock-", x.seq)
 	return append(b, '}')
@@ -90,9 +92,9 @@ func (x *exchange) geminiCountTokens(model string) {
 	b := getBuf()
 	defer putBuf(b)
 	buf := append(*b, `{"totalTokens":`...)
-	buf = appendInt(buf, n)
+	buf = jsonw.AppendInt(buf, int64(n))
 	buf = append(buf, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
-	buf = appendInt(buf, n)
+	buf = jsonw.AppendInt(buf, int64(n))
 	*b = append(buf, `}]}`...)
 	writeJSON(x.w, http.StatusOK, *b, x.drop)
 }

@@ -3,6 +3,8 @@ package mock
 import (
 	"net/http"
 	"strings"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // modelCreated is the fixed creation time the model lists report
@@ -38,9 +40,9 @@ func (x *exchange) listModels() {
 	buf = append(buf, ']')
 	if x.api == apiAnthropic {
 		buf = append(buf, `,"has_more":false,"first_id":`...)
-		buf = appendString(buf, names[0])
+		buf = jsonw.AppendString(buf, names[0])
 		buf = append(buf, `,"last_id":`...)
-		buf = appendString(buf, names[len(names)-1])
+		buf = jsonw.AppendString(buf, names[len(names)-1])
 	}
 	*b = append(buf, '}')
 	writeJSON(x.w, http.StatusOK, *b, x.drop)
@@ -64,15 +66,15 @@ func (x *exchange) appendModel(b []byte, name string) []byte {
 	switch x.api {
 	case apiAnthropic:
 		b = append(b, `{"type":"model","id":`...)
-		b = appendString(b, name)
+		b = jsonw.AppendString(b, name)
 		b = append(b, `,"display_name":`...)
-		b = appendString(b, name)
+		b = jsonw.AppendString(b, name)
 		return append(b, `,"created_at":"`+modelCreatedAt+`"}`...)
 	case apiGemini:
 		b = append(b, `{"name":`...)
-		b = appendString(b, "models/"+name)
+		b = jsonw.AppendString(b, "models/"+name)
 		b = append(b, `,"version":"001","displayName":`...)
-		b = appendString(b, name)
+		b = jsonw.AppendString(b, name)
 		b = append(b, `,"description":"Sluice mock model","inputTokenLimit":1048576,"outputTokenLimit":65536,`+
 			`"supportedGenerationMethods":`...)
 		if strings.Contains(name, "embed") {
@@ -81,8 +83,8 @@ func (x *exchange) appendModel(b []byte, name string) []byte {
 		return append(b, `["generateContent","streamGenerateContent","countTokens"]}`...)
 	}
 	b = append(b, `{"id":`...)
-	b = appendString(b, name)
+	b = jsonw.AppendString(b, name)
 	b = append(b, `,"object":"model","created":`...)
-	b = appendInt(b, modelCreated)
+	b = jsonw.AppendInt(b, modelCreated)
 	return append(b, `,"owned_by":"sluice-mock"}`...)
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // openAIChatRequest is the part of an OpenAI chat request the mock reads.
@@ -66,7 +68,7 @@ func (c *textContent) UnmarshalJSON(b []byte) error {
 		return nil
 	case '"':
 		var err error
-		c.text, err = decodeString(b)
+		c.text, err = jsonw.Unquote(b)
 		return err
 	case '[':
 		var parts []struct {

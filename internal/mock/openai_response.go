@@ -2,6 +2,8 @@ package mock
 
 import (
 	"net/http"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // openAIChat answers POST /v1/chat/completions and Azure's deployment
@@ -30,15 +32,15 @@ func (x *exchange) openAIChat(deployment string) {
 		buf = append(buf, `null,"tool_calls":[{"id":`...)
 		buf = appendID(buf, "call_mock_", x.seq)
 		buf = append(buf, `,"type":"function","function":{"name":`...)
-		buf = appendString(buf, a.toolName)
+		buf = jsonw.AppendString(buf, a.toolName)
 		buf = append(buf, `,"arguments":`...)
-		buf = appendString(buf, a.toolArgs)
+		buf = jsonw.AppendString(buf, a.toolArgs)
 		buf = append(buf, `}}]`...)
 	} else {
-		buf = appendString(buf, a.text)
+		buf = jsonw.AppendString(buf, a.text)
 	}
 	buf = append(buf, `,"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":`...)
-	buf = appendString(buf, openAIFinish(a.finish))
+	buf = jsonw.AppendString(buf, openAIFinish(a.finish))
 	buf = append(buf, `}],"usage":`...)
 	buf = appendOpenAIUsage(buf, &a)
 	buf = append(buf, `,"service_tier":"default","system_fingerprint":"fp_mock"}`...)
@@ -76,7 +78,7 @@ func (x *exchange) openAIStream(c *convo, a *answer) {
 		b = append(b, `null,"tool_calls":[{"index":0,"id":`...)
 		b = appendID(b, "call_mock_", x.seq)
 		b = append(b, `,"type":"function","function":{"name":`...)
-		b = appendString(b, a.toolName)
+		b = jsonw.AppendString(b, a.toolName)
 		b = append(b, `,"arguments":""}}]`...)
 	} else {
 		b = append(b, `""`...)
@@ -88,11 +90,11 @@ func (x *exchange) openAIStream(c *convo, a *answer) {
 		b = append(sw.begin(""), prefix...)
 		if a.toolName != "" {
 			b = append(b, `{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":`...)
-			b = appendString(b, f)
+			b = jsonw.AppendString(b, f)
 			b = append(b, `}}]}`...)
 		} else {
 			b = append(b, `{"index":0,"delta":{"content":`...)
-			b = appendString(b, f)
+			b = jsonw.AppendString(b, f)
 			b = append(b, '}')
 		}
 		sw.send(append(b, chunkEnd...))
@@ -100,7 +102,7 @@ func (x *exchange) openAIStream(c *convo, a *answer) {
 
 	b = append(sw.begin(""), prefix...)
 	b = append(b, `{"index":0,"delta":{},"logprobs":null,"finish_reason":`...)
-	b = appendString(b, openAIFinish(a.finish))
+	b = jsonw.AppendString(b, openAIFinish(a.finish))
 	b = append(b, "}]"...)
 	if c.includeUsage {
 		b = append(b, `,"usage":null`...)
@@ -124,20 +126,20 @@ func (x *exchange) appendOpenAIHead(b []byte, object, model string) []byte {
 	b = append(b, `,"object":"`...)
 	b = append(b, object...)
 	b = append(b, `","created":`...)
-	b = appendInt(b, int(x.s.now().Unix()))
+	b = jsonw.AppendInt(b, x.s.now().Unix())
 	b = append(b, `,"model":`...)
-	return appendString(b, model)
+	return jsonw.AppendString(b, model)
 }
 
 // appendOpenAIUsage appends an OpenAI usage object, with the detail
 // objects real answers carry.
 func appendOpenAIUsage(b []byte, a *answer) []byte {
 	b = append(b, `{"prompt_tokens":`...)
-	b = appendInt(b, a.promptTokens)
+	b = jsonw.AppendInt(b, int64(a.promptTokens))
 	b = append(b, `,"completion_tokens":`...)
-	b = appendInt(b, a.completionTokens)
+	b = jsonw.AppendInt(b, int64(a.completionTokens))
 	b = append(b, `,"total_tokens":`...)
-	b = appendInt(b, a.promptTokens+a.completionTokens)
+	b = jsonw.AppendInt(b, int64(a.promptTokens+a.completionTokens))
 	return append(b, `,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},`+
 		`"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,`+
 		`"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}`...)

@@ -161,3 +161,11 @@ func (sw *streamWriter) close() {
 	*sw.pooled = sw.buf
 	putBuf(sw.pooled)
 }
+
+// appendID appends prefix followed by the decimal n, as a JSON string.
+func appendID(dst []byte, prefix string, n int64) []byte {
+	dst = append(dst, '"')
+	dst = append(dst, prefix...)
+	dst = strconv.AppendInt(dst, n, 10)
+	return append(dst, '"')
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -39,7 +40,7 @@ func messageOf(err *llm.Error) string {
 
 func appendErrorBody(dst []byte, err *llm.Error) []byte {
 	dst = append(dst, `{"type":"error","error":{"type":`...)
-	dst = appendString(dst, errorType(err))
+	dst = jsonw.AppendString(dst, errorType(err))
 	dst = appendStringField(dst, "message", messageOf(err))
 	return append(dst, '}', '}')
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/sse"
 )
@@ -70,7 +71,7 @@ func (d *StreamDecoder) Decode(ev *sse.Event) (*llm.Chunk, bool, error) {
 	}
 	d.ev = wireEvent{}
 	data := validUTF8(ev.Data)
-	if !validJSON(data) || data[skipSpace(data, 0)] != '{' {
+	if !jsonw.Valid(data) || data[jsonw.SkipSpace(data, 0)] != '{' {
 		return nil, false, d.invalid(fmt.Errorf("anthropic: %q event: %w: %q", ev.Type, errNotObject, snippet(data)))
 	}
 	if err := d.ev.parse(data); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -41,7 +42,7 @@ func (w *partWriter) appendPart(p *llm.Part, path loc) error {
 			return nil
 		}
 		w.dst = append(w.dst, `{"type":"text","text":`...)
-		w.dst = appendString(w.dst, p.Text)
+		w.dst = jsonw.AppendString(w.dst, p.Text)
 		if p.Citations != nil {
 			if w.dst, err = appendRawField(w.dst, "citations", p.Citations); err != nil {
 				return w.rawError(path.String()+".citations", err)
@@ -59,12 +60,12 @@ func (w *partWriter) appendPart(p *llm.Part, path loc) error {
 			return nil
 		}
 		w.dst = append(w.dst, `{"type":"thinking","thinking":`...)
-		w.dst = appendString(w.dst, p.Text)
+		w.dst = jsonw.AppendString(w.dst, p.Text)
 		w.dst = appendStringField(w.dst, "signature", p.Signature)
 		return w.close()
 	case llm.PartRedacted:
 		w.dst = append(w.dst, `{"type":"redacted_thinking","data":`...)
-		w.dst = appendString(w.dst, p.Signature)
+		w.dst = jsonw.AppendString(w.dst, p.Signature)
 		return w.close()
 	case llm.PartImage:
 		if w.mode == forResponse {
@@ -122,7 +123,7 @@ func (w *partWriter) close() error {
 
 func (w *partWriter) appendRawBlock(raw []byte, path fmt.Stringer) error {
 	var err error
-	if w.dst, err = appendRaw(w.dst, raw); err != nil {
+	if w.dst, err = jsonw.AppendCompact(w.dst, raw); err != nil {
 		return w.rawError(path.String(), err)
 	}
 	return nil
@@ -148,9 +149,9 @@ func (w *partWriter) appendToolUse(tc *llm.ToolCall, path loc) error {
 		id = newID("toolu_")
 	}
 	w.dst = append(w.dst, `{"type":"tool_use","id":`...)
-	w.dst = appendString(w.dst, id)
+	w.dst = jsonw.AppendString(w.dst, id)
 	w.dst = appendStringField(w.dst, "name", tc.Name)
-	w.dst = appendKey(w.dst, "input")
+	w.dst = jsonw.AppendKey(w.dst, "input")
 	args := strings.TrimSpace(tc.Arguments)
 	if args == "" {
 		w.dst = append(w.dst, "{}"...)
@@ -158,7 +159,7 @@ func (w *partWriter) appendToolUse(tc *llm.ToolCall, path loc) error {
 	}
 	var err error
 	if args[0] == '{' {
-		w.dst, err = appendRaw(w.dst, []byte(args))
+		w.dst, err = jsonw.AppendCompact(w.dst, []byte(args))
 	}
 	if args[0] != '{' || err != nil {
 		msg := fmt.Sprintf("%s: the arguments of tool call %q are not a JSON object, which Anthropic requires", path, tc.ID)
@@ -190,7 +191,7 @@ func (w *partWriter) appendDocument(m *llm.Media, path loc) error {
 			return llm.BadRequest(path.String(), "%s: file data is not valid base64", path)
 		}
 		w.dst = append(w.dst, `{"type":"text","media_type":"text/plain","data":`...)
-		w.dst = appendString(w.dst, string(text))
+		w.dst = jsonw.AppendString(w.dst, string(text))
 		w.dst = append(w.dst, '}')
 	} else if err := w.appendSource(m, path, "application/pdf"); err != nil {
 		return err
@@ -213,12 +214,12 @@ func (w *partWriter) appendSource(m *llm.Media, path loc, defaultMIME string) er
 		}
 	case data == "" && m.URL != "":
 		w.dst = append(w.dst, `{"type":"url","url":`...)
-		w.dst = appendString(w.dst, m.URL)
+		w.dst = jsonw.AppendString(w.dst, m.URL)
 		w.dst = append(w.dst, '}')
 		return nil
 	case data == "" && m.FileID != "":
 		w.dst = append(w.dst, `{"type":"file","file_id":`...)
-		w.dst = appendString(w.dst, m.FileID)
+		w.dst = jsonw.AppendString(w.dst, m.FileID)
 		w.dst = append(w.dst, '}')
 		return nil
 	case data == "":
@@ -234,7 +235,7 @@ func (w *partWriter) appendSource(m *llm.Media, path loc, defaultMIME string) er
 		}
 	}
 	w.dst = append(w.dst, `{"type":"base64","media_type":`...)
-	w.dst = appendString(w.dst, mime)
+	w.dst = jsonw.AppendString(w.dst, mime)
 	w.dst = appendStringField(w.dst, "data", data)
 	w.dst = append(w.dst, '}')
 	return nil
@@ -271,12 +272,12 @@ func sniffImage(b64 string) string {
 func (w *partWriter) appendToolResult(p *llm.Part, path loc) error {
 	r := p.ToolResult
 	w.dst = append(w.dst, `{"type":"tool_result","tool_use_id":`...)
-	w.dst = appendString(w.dst, r.CallID)
+	w.dst = jsonw.AppendString(w.dst, r.CallID)
 	switch {
 	case textOnly(r.Parts):
 		w.dst = appendStringField(w.dst, "content", r.Parts[0].Text)
 	case len(r.Parts) > 0:
-		w.dst = appendKey(w.dst, "content")
+		w.dst = jsonw.AppendKey(w.dst, "content")
 		w.dst = append(w.dst, '[')
 		start := len(w.dst)
 		for k := range r.Parts {

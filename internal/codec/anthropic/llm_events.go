@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -137,7 +138,7 @@ func (e *StreamEncoder) appendDelta(dst []byte, d *llm.Delta) ([]byte, error) {
 		dst = e.closeOpen(dst)
 		dst = e.appendBlockStartHead(dst)
 		dst = append(dst, `{"type":"redacted_thinking","data":`...)
-		dst = appendString(dst, d.RedactedReasoning)
+		dst = jsonw.AppendString(dst, d.RedactedReasoning)
 		dst = append(dst, "}}\n\n"...)
 		e.open = kindOther
 		dst = e.closeOpen(dst)
@@ -159,7 +160,7 @@ func (e *StreamEncoder) appendDelta(dst []byte, d *llm.Delta) ([]byte, error) {
 		mark := len(dst)
 		dst = e.appendDeltaHead(dst)
 		dst = append(dst, `{"type":"citations_delta","citation":`...)
-		if dst, err = appendRaw(dst, d.Citation); err != nil {
+		if dst, err = jsonw.AppendCompact(dst, d.Citation); err != nil {
 			return dst[:mark], fmt.Errorf("anthropic: stream encoder: citation: %w", err)
 		}
 		dst = append(dst, "}}\n\n"...)
@@ -215,7 +216,7 @@ func (e *StreamEncoder) appendBlockDelta(dst []byte, typ, field, s string) []byt
 	dst = append(dst, `","`...)
 	dst = append(dst, field...)
 	dst = append(dst, `":`...)
-	dst = appendString(dst, s)
+	dst = jsonw.AppendString(dst, s)
 	return append(dst, "}}\n\n"...)
 }
 
@@ -247,9 +248,9 @@ func (e *StreamEncoder) appendMessageStart(dst []byte, c *llm.Chunk) []byte {
 		e.usage = *c.Usage
 	}
 	dst = append(dst, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":"...)
-	dst = appendString(dst, id)
+	dst = jsonw.AppendString(dst, id)
 	dst = append(dst, `,"type":"message","role":"assistant","model":`...)
-	dst = appendString(dst, model)
+	dst = jsonw.AppendString(dst, model)
 	dst = append(dst, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{`...)
 	dst = appendUsage(dst, &e.usage)
 	return append(dst, "}}}\n\n"...)
@@ -264,10 +265,10 @@ func (e *StreamEncoder) appendMessageDelta(dst []byte) []byte {
 	}
 	reason := stopReason(finish, e.stopSeq)
 	dst = append(dst, "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"...)
-	dst = appendString(dst, reason)
+	dst = jsonw.AppendString(dst, reason)
 	dst = append(dst, `,"stop_sequence":`...)
 	if reason == stopSequence {
-		dst = appendString(dst, e.stopSeq)
+		dst = jsonw.AppendString(dst, e.stopSeq)
 	} else {
 		dst = append(dst, "null"...)
 	}
@@ -298,14 +299,14 @@ func (e *StreamEncoder) appendRawEvent(dst, raw []byte) ([]byte, error) {
 		dst = e.closeOpen(dst)
 		mark = len(dst)
 		dst = e.appendBlockStartHead(dst)
-		dst, err = appendRaw(dst, ev.ContentBlock)
+		dst, err = jsonw.AppendCompact(dst, ev.ContentBlock)
 		e.open = kindOpaque
 	case "content_block_delta":
 		if e.open != kindOpaque || isNull(ev.Delta) {
 			return dst, nil
 		}
 		dst = e.appendDeltaHead(dst)
-		dst, err = appendRaw(dst, ev.Delta)
+		dst, err = jsonw.AppendCompact(dst, ev.Delta)
 	case "content_block_stop":
 		if e.open == kindOpaque {
 			dst = e.closeOpen(dst)

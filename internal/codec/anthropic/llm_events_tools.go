@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -98,7 +99,7 @@ func (e *StreamEncoder) openToolBlock(dst []byte, i int) []byte {
 	}
 	dst = e.appendBlockStartHead(dst)
 	dst = append(dst, `{"type":"tool_use","id":`...)
-	dst = appendString(dst, t.id)
+	dst = jsonw.AppendString(dst, t.id)
 	dst = appendStringField(dst, "name", t.name)
 	dst = append(dst, ",\"input\":{}}}\n\n"...)
 	e.open, e.openTool, t.state = kindTool, i, toolOpen

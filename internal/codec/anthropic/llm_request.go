@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -69,7 +70,7 @@ func EncodeMessagesRequest(req *llm.Request, opt EncodeOptions) ([]byte, error) 
 
 	w := partWriter{dst: make([]byte, 0, estimateSize(req)), mode: forRequest, provider: provider}
 	w.dst = append(w.dst, `{"model":`...)
-	w.dst = appendString(w.dst, req.Model)
+	w.dst = jsonw.AppendString(w.dst, req.Model)
 	w.dst = appendIntField(w.dst, "max_tokens", int64(maxTokens))
 	if err := w.appendSystem(req.Messages); err != nil {
 		return nil, err
@@ -95,22 +96,22 @@ func EncodeMessagesRequest(req *llm.Request, opt EncodeOptions) ([]byte, error) 
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, s)
+			dst = jsonw.AppendString(dst, s)
 		}
 		dst = append(dst, ']')
 	}
 	if req.Temperature != nil {
-		dst = strconv.AppendFloat(appendKey(dst, "temperature"), *req.Temperature, 'g', -1, 64)
+		dst = strconv.AppendFloat(jsonw.AppendKey(dst, "temperature"), *req.Temperature, 'g', -1, 64)
 	}
 	if req.TopP != nil {
-		dst = strconv.AppendFloat(appendKey(dst, "top_p"), *req.TopP, 'g', -1, 64)
+		dst = strconv.AppendFloat(jsonw.AppendKey(dst, "top_p"), *req.TopP, 'g', -1, 64)
 	}
 	if req.TopK != nil {
 		dst = appendIntField(dst, "top_k", int64(*req.TopK))
 	}
 	if req.User != "" {
 		dst = append(dst, `,"metadata":{"user_id":`...)
-		dst = appendString(dst, req.User)
+		dst = jsonw.AppendString(dst, req.User)
 		dst = append(dst, '}')
 	}
 	if req.ServiceTier == "auto" || req.ServiceTier == "standard_only" {
@@ -124,7 +125,7 @@ func EncodeMessagesRequest(req *llm.Request, opt EncodeOptions) ([]byte, error) 
 			if requestKey([]byte(k)) && (k != "thinking" || req.Reasoning != nil) {
 				continue // a canonical field said it
 			}
-			if dst, err = appendRaw(appendKeyString(dst, k), req.Extra[k]); err != nil {
+			if dst, err = jsonw.AppendCompact(appendKeyString(dst, k), req.Extra[k]); err != nil {
 				return nil, w.rawError("extra "+strconv.Quote(k), err)
 			}
 		}
@@ -142,7 +143,7 @@ func finite(name string, f *float64) error {
 
 // appendKeyString appends `,"key":` for a key that may need escaping.
 func appendKeyString(dst []byte, key string) []byte {
-	return append(appendString(append(dst, ','), key), ':')
+	return append(jsonw.AppendString(append(dst, ','), key), ':')
 }
 
 func checkSupported(req *llm.Request, provider string) error {

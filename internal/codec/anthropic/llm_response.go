@@ -1,6 +1,9 @@
 package anthropic
 
-import "github.com/sluicehq/sluice/internal/llm"
+import (
+	"github.com/sluicehq/sluice/internal/jsonw"
+	"github.com/sluicehq/sluice/internal/llm"
+)
 
 // EncodeMessagesResponse writes the first choice of resp as an Anthropic
 // Messages API response. The ID is kept whatever its shape (one is made up
@@ -29,9 +32,9 @@ func EncodeMessagesResponse(resp *llm.Response) ([]byte, error) {
 		id = newID("msg_")
 	}
 	w.dst = append(w.dst, `{"id":`...)
-	w.dst = appendString(w.dst, id)
+	w.dst = jsonw.AppendString(w.dst, id)
 	w.dst = append(w.dst, `,"type":"message","role":"assistant","model":`...)
-	w.dst = appendString(w.dst, resp.Model)
+	w.dst = jsonw.AppendString(w.dst, resp.Model)
 	w.dst = append(w.dst, `,"content":[`...)
 	var finish llm.FinishReason
 	var stopSeq string
@@ -53,10 +56,10 @@ func EncodeMessagesResponse(resp *llm.Response) ([]byte, error) {
 	}
 	reason := stopReason(finish, stopSeq)
 	w.dst = append(w.dst, `],"stop_reason":`...)
-	w.dst = appendString(w.dst, reason)
+	w.dst = jsonw.AppendString(w.dst, reason)
 	w.dst = append(w.dst, `,"stop_sequence":`...)
 	if reason == stopSequence {
-		w.dst = appendString(w.dst, stopSeq)
+		w.dst = jsonw.AppendString(w.dst, stopSeq)
 	} else {
 		w.dst = append(w.dst, "null"...)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -31,7 +32,7 @@ func (w *partWriter) appendTools(req *llm.Request) error {
 			return e
 		}
 		w.dst = append(w.dst, `{"name":`...)
-		w.dst = appendString(w.dst, t.Name)
+		w.dst = jsonw.AppendString(w.dst, t.Name)
 		if t.Description != "" {
 			w.dst = appendStringField(w.dst, "description", t.Description)
 		}
@@ -42,7 +43,7 @@ func (w *partWriter) appendTools(req *llm.Request) error {
 			return w.rawError(path.String()+".parameters", err)
 		}
 		if t.Strict != nil {
-			w.dst = append(appendKey(w.dst, "strict"), strconv.FormatBool(*t.Strict)...)
+			w.dst = append(jsonw.AppendKey(w.dst, "strict"), strconv.FormatBool(*t.Strict)...)
 		}
 		if t.CacheControl != nil {
 			if w.dst, err = appendRawField(w.dst, "cache_control", t.CacheControl); err != nil {
@@ -71,7 +72,7 @@ func (w *partWriter) appendTools(req *llm.Request) error {
 		w.dst = append(w.dst, `,"tool_choice":{"type":"any"`...)
 	case llm.ToolChoiceFunction:
 		w.dst = append(w.dst, `,"tool_choice":{"type":"tool","name":`...)
-		w.dst = appendString(w.dst, name)
+		w.dst = jsonw.AppendString(w.dst, name)
 	default:
 		w.dst = append(w.dst, `,"tool_choice":{"type":"auto"`...)
 	}

@@ -5,16 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // This file holds the hand parser for the bulky parts of Anthropic bodies
-// (messages, content blocks, tools). It runs on JSON that has already been
-// validated (validJSON, or by encoding/json before it calls an
-// UnmarshalJSON method), so it only walks structure and decodes strings:
-// one fast pass instead of encoding/json's several.
+// (messages, content blocks, tools). It runs on bodies that have already
+// passed jsonw.Valid and utf8.Valid (or been made valid UTF-8, see
+// validUTF8), so it only walks structure with the jsonw scanner and decodes
+// strings with jsonw.UnquoteTrusted: one fast pass instead of
+// encoding/json's several.
 
 // parseError is a type error at a path relative to where it was found;
 // callers prefix their own position as it travels up.
@@ -52,34 +53,14 @@ func at(err error, p string) error {
 
 func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
-// kindOf names the JSON type of v for error messages.
-func kindOf(v []byte) string {
-	if len(v) == 0 {
-		return "nothing"
-	}
-	switch v[0] {
-	case '"':
-		return "a string"
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
 func typeError(field, want string, v []byte) error {
-	return &parseError{path: field, msg: "expected " + want + ", got " + kindOf(v)}
+	return &parseError{path: field, msg: "expected " + want + ", got " + jsonw.KindOf(v)}
 }
 
 // parseString decodes a string member; null is "".
 func parseString(field string, v []byte) (string, error) {
 	if len(v) > 0 && v[0] == '"' {
-		return unquote(v)
+		return jsonw.UnquoteTrusted(v)
 	}
 	if isNull(v) {
 		return "", nil
@@ -195,7 +176,7 @@ func parseStrings(field string, v []byte) ([]string, error) {
 		return nil, typeError(field, "an array", v)
 	}
 	var out []string
-	err := scanArray(v, func(i int, e []byte) error {
+	err := jsonw.EachElement(v, func(i int, e []byte) error {
 		s, err := parseString("", e)
 		out = append(out, s)
 		return at(err, field+index(i))
@@ -211,98 +192,6 @@ func cloneRaw(v []byte) json.RawMessage {
 	return bytes.Clone(v)
 }
 
-// unquote decodes the JSON string literal lit (quotes included). lit must
-// be valid UTF-8: decoders check each body once (see validUTF8) rather
-// than each string.
-func unquote(lit []byte) (string, error) {
-	if len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' {
-		return "", errScan
-	}
-	body := lit[1 : len(lit)-1]
-	i := bytes.IndexByte(body, '\\')
-	if i < 0 {
-		return string(body), nil
-	}
-	var sb strings.Builder
-	sb.Grow(len(body))
-	sb.Write(body[:i])
-	for i < len(body) {
-		c := body[i]
-		if c != '\\' {
-			j := bytes.IndexByte(body[i:], '\\')
-			if j < 0 {
-				j = len(body) - i
-			}
-			sb.Write(body[i : i+j])
-			i += j
-			continue
-		}
-		if i+1 >= len(body) {
-			return "", errScan
-		}
-		switch e := body[i+1]; e {
-		case '"', '\\', '/':
-			sb.WriteByte(e)
-		case 'b':
-			sb.WriteByte('\b')
-		case 'f':
-			sb.WriteByte('\f')
-		case 'n':
-			sb.WriteByte('\n')
-		case 'r':
-			sb.WriteByte('\r')
-		case 't':
-			sb.WriteByte('\t')
-		case 'u':
-			r, ok := hex4(body[i+2:])
-			if !ok {
-				return "", errScan
-			}
-			i += 6
-			if utf16.IsSurrogate(r) {
-				if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
-					if r2, ok := hex4(body[i+2:]); ok {
-						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-							sb.WriteRune(dec)
-							i += 6
-							continue
-						}
-					}
-				}
-				r = utf8.RuneError
-			}
-			sb.WriteRune(r)
-			continue
-		default:
-			return "", errScan
-		}
-		i += 2
-	}
-	return sb.String(), nil
-}
-
-// hex4 decodes four hex digits.
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
-
 // parse reads content: a string, an array of blocks, or (tolerated, left
 // unset) anything else.
 func (c *content) parse(v []byte) error {
@@ -311,12 +200,12 @@ func (c *content) parse(v []byte) error {
 	}
 	switch v[0] {
 	case '"':
-		s, err := unquote(v)
+		s, err := jsonw.UnquoteTrusted(v)
 		c.Text, c.IsString = s, true
 		return err
 	case '[':
 		c.IsArray = true
-		return scanArray(v, func(i int, e []byte) error {
+		return jsonw.EachElement(v, func(i int, e []byte) error {
 			c.Blocks = append(c.Blocks, wireBlock{})
 			return at(c.Blocks[len(c.Blocks)-1].parse(e), index(i))
 		})
@@ -330,7 +219,7 @@ func (b *wireBlock) parse(v []byte) error {
 	if len(v) == 0 || v[0] != '{' {
 		return typeError("", "an object", v)
 	}
-	err := scanObject(v, func(k, val []byte) error {
+	err := jsonw.EachMember(v, func(k, val []byte) error {
 		var err error
 		switch string(k) {
 		case "type":
@@ -379,7 +268,7 @@ func (s *wireSource) parse(v []byte) error {
 	if len(v) == 0 || v[0] != '{' {
 		return nil
 	}
-	return at(scanObject(v, func(k, val []byte) error {
+	return at(jsonw.EachMember(v, func(k, val []byte) error {
 		var dst *string
 		switch string(k) {
 		case "type":
@@ -395,7 +284,7 @@ func (s *wireSource) parse(v []byte) error {
 		default:
 			return nil
 		}
-		str, err := parseString(keyString(k), val)
+		str, err := parseString(jsonw.Key(k), val)
 		*dst = str
 		return err
 	}), "source")

@@ -1,6 +1,10 @@
 package anthropic
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
+)
 
 // This file reads stream events with the hand parser (see parse.go): every
 // streamed token passes through here, so it avoids encoding/json's
@@ -8,7 +12,7 @@ import "errors"
 
 // parse reads one event's data. data must be valid JSON.
 func (e *wireEvent) parse(data []byte) error {
-	return scanObject(data, func(k, v []byte) error {
+	return jsonw.EachMember(data, func(k, v []byte) error {
 		var err error
 		switch string(k) {
 		case "type":
@@ -47,7 +51,7 @@ func (m *wireResponse) parse(v []byte) error {
 	if v[0] != '{' {
 		return typeError("", "an object", v)
 	}
-	return scanObject(v, func(k, val []byte) error {
+	return jsonw.EachMember(v, func(k, val []byte) error {
 		var err error
 		switch string(k) {
 		case "id":
@@ -91,7 +95,7 @@ func (d *wireDelta) parse(v []byte) error {
 	if v[0] != '{' {
 		return typeError("", "an object", v)
 	}
-	return scanObject(v, func(k, val []byte) error {
+	return jsonw.EachMember(v, func(k, val []byte) error {
 		var err error
 		switch string(k) {
 		case "type":
@@ -130,7 +134,7 @@ func (u *wireUsage) parse(v []byte) error {
 	if v[0] != '{' {
 		return typeError("", "an object", v)
 	}
-	return scanObject(v, func(k, val []byte) error {
+	return jsonw.EachMember(v, func(k, val []byte) error {
 		var err error
 		switch string(k) {
 		case "input_tokens":
@@ -150,7 +154,7 @@ func (d *wireErrorDetail) parse(v []byte) error {
 	if v[0] != '{' {
 		return typeError("", "an object", v)
 	}
-	return scanObject(v, func(k, val []byte) error {
+	return jsonw.EachMember(v, func(k, val []byte) error {
 		var err error
 		switch string(k) {
 		case "type":

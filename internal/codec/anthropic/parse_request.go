@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -15,13 +16,13 @@ import (
 // known members into w, others into w.Extra. Type errors are 400s naming
 // the member.
 func (w *wireRequest) parse(body []byte) error {
-	i := skipSpace(body, 0)
+	i := jsonw.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
-		return llm.BadRequest("", "the request body must be a JSON object, got %s", kindOf(body[i:]))
+		return llm.BadRequest("", "the request body must be a JSON object, got %s", jsonw.KindOf(body[i:]))
 	}
-	err := scanObject(body, func(k, v []byte) error {
+	err := jsonw.EachMember(body, func(k, v []byte) error {
 		if bytes.IndexByte(k, '\\') >= 0 {
-			k = []byte(keyString(k))
+			k = []byte(jsonw.Key(k))
 		}
 		var err error
 		switch string(k) {
@@ -83,13 +84,13 @@ func (w *wireRequest) parseMessages(v []byte) error {
 	if v[0] != '[' {
 		return typeError("messages", "an array", v)
 	}
-	return scanArray(v, func(i int, e []byte) error {
+	return jsonw.EachElement(v, func(i int, e []byte) error {
 		if len(e) == 0 || e[0] != '{' {
 			return typeError("messages"+index(i), "an object", e)
 		}
 		w.Messages = append(w.Messages, wireMessage{})
 		m := &w.Messages[len(w.Messages)-1]
-		return at(scanObject(e, func(k, val []byte) error {
+		return at(jsonw.EachMember(e, func(k, val []byte) error {
 			switch string(k) {
 			case "role":
 				var err error
@@ -110,7 +111,7 @@ func (w *wireRequest) parseMetadata(v []byte) error {
 	if v[0] != '{' {
 		return typeError("metadata", "an object", v)
 	}
-	return at(scanObject(v, func(k, val []byte) error {
+	return at(jsonw.EachMember(v, func(k, val []byte) error {
 		if string(k) != "user_id" || isNull(val) {
 			return nil
 		}
@@ -127,14 +128,14 @@ func (w *wireRequest) parseTools(v []byte) error {
 	if v[0] != '[' {
 		return typeError("tools", "an array", v)
 	}
-	return scanArray(v, func(i int, e []byte) error {
+	return jsonw.EachElement(v, func(i int, e []byte) error {
 		if len(e) == 0 || e[0] != '{' {
 			return typeError("tools"+index(i), "an object", e)
 		}
 		w.Tools = append(w.Tools, wireTool{})
 		t := &w.Tools[len(w.Tools)-1]
 		plain := true
-		err := scanObject(e, func(k, val []byte) error {
+		err := jsonw.EachMember(e, func(k, val []byte) error {
 			var err error
 			switch string(k) {
 			case "type":
@@ -174,7 +175,7 @@ func (w *wireRequest) parseToolChoice(v []byte) error {
 	}
 	tc := &wireToolChoice{}
 	w.ToolChoice = tc
-	return at(scanObject(v, func(k, val []byte) error {
+	return at(jsonw.EachMember(v, func(k, val []byte) error {
 		var err error
 		switch string(k) {
 		case "type":
@@ -196,12 +197,12 @@ func decodeThinking(req *llm.Request, raw []byte) error {
 		return nil
 	}
 	if raw[0] != '{' {
-		return llm.BadRequest("thinking", "thinking: expected an object, got %s", kindOf(raw))
+		return llm.BadRequest("thinking", "thinking: expected an object, got %s", jsonw.KindOf(raw))
 	}
 	var typ string
 	var budget *int
 	plain := true
-	err := scanObject(raw, func(k, v []byte) error {
+	err := jsonw.EachMember(raw, func(k, v []byte) error {
 		var err error
 		switch string(k) {
 		case "type":

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -34,7 +35,7 @@ func DecodeMessagesRequest(body []byte) (*llm.Request, error) {
 	if !utf8.Valid(body) {
 		return nil, llm.BadRequest("", "the request body is not valid UTF-8")
 	}
-	if !validJSON(body) {
+	if !jsonw.Valid(body) {
 		var v any
 		return nil, jsonError(json.Unmarshal(body, &v))
 	}

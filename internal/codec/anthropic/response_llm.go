@@ -3,6 +3,7 @@ package anthropic
 import (
 	"fmt"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -18,7 +19,7 @@ import (
 func DecodeMessagesResponse(body []byte) (*llm.Response, error) {
 	var w wireResponse
 	body = validUTF8(body)
-	if !validJSON(body) || body[skipSpace(body, 0)] != '{' {
+	if !jsonw.Valid(body) || body[jsonw.SkipSpace(body, 0)] != '{' {
 		return nil, invalidResponse(fmt.Errorf("anthropic: decode response: %w: %q", errNotObject, snippet(body)))
 	}
 	if err := w.parse(body); err != nil {

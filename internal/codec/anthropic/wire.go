@@ -3,7 +3,7 @@ package anthropic
 import "encoding/json"
 
 // This file holds the Anthropic wire types the decoders read into. Encoders
-// write JSON directly (see jsonw.go) and need no types.
+// write JSON directly (with package jsonw) and need no types.
 
 // Anthropic block types with a canonical meaning. Any other block type is
 // carried as an opaque part.

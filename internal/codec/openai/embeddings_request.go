@@ -3,6 +3,7 @@ package openai
 import (
 	"encoding/json"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -37,7 +38,7 @@ func (in *embeddingInput) UnmarshalJSON(b []byte) error {
 		return nil
 	case '"':
 		in.present = true
-		text, err := unquote(b)
+		text, err := jsonw.Unquote(b)
 		in.items = []llm.EmbeddingInput{{Text: text}}
 		return err
 	case '[':
@@ -45,7 +46,7 @@ func (in *embeddingInput) UnmarshalJSON(b []byte) error {
 		return typeError(b, inputType)
 	}
 	in.present = true
-	switch first := skipWS(b, 1); {
+	switch first := jsonw.SkipSpace(b, 1); {
 	case first >= len(b) || b[first] == ']':
 		return nil
 	case b[first] == '"':
@@ -141,18 +142,18 @@ func EncodeEmbeddingsRequest(req *llm.EmbeddingsRequest, opt EncodeOptions) ([]b
 	}
 	dst := make([]byte, 0, size)
 	dst = append(dst, `{"model":`...)
-	dst = appendString(dst, req.Model)
+	dst = jsonw.AppendString(dst, req.Model)
 	dst = append(dst, `,"input":`...)
 	switch {
 	case tokens == 0 && len(req.Inputs) == 1:
-		dst = appendString(dst, req.Inputs[0].Text)
+		dst = jsonw.AppendString(dst, req.Inputs[0].Text)
 	case tokens == 0:
 		dst = append(dst, '[')
 		for i := range req.Inputs {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, req.Inputs[i].Text)
+			dst = jsonw.AppendString(dst, req.Inputs[i].Text)
 		}
 		dst = append(dst, ']')
 	case len(req.Inputs) == 1:
@@ -169,15 +170,15 @@ func EncodeEmbeddingsRequest(req *llm.EmbeddingsRequest, opt EncodeOptions) ([]b
 	}
 	if req.EncodingFormat != "" {
 		dst = append(dst, `,"encoding_format":`...)
-		dst = appendString(dst, req.EncodingFormat)
+		dst = jsonw.AppendString(dst, req.EncodingFormat)
 	}
 	if req.Dimensions != nil {
 		dst = append(dst, `,"dimensions":`...)
-		dst = appendInt(dst, int64(*req.Dimensions))
+		dst = jsonw.AppendInt(dst, int64(*req.Dimensions))
 	}
 	if req.User != "" {
 		dst = append(dst, `,"user":`...)
-		dst = appendString(dst, req.User)
+		dst = jsonw.AppendString(dst, req.User)
 	}
 	if len(req.Extra) > 0 {
 		for _, k := range sortedKeys(req.Extra) {
@@ -185,9 +186,9 @@ func EncodeEmbeddingsRequest(req *llm.EmbeddingsRequest, opt EncodeOptions) ([]b
 				continue
 			}
 			dst = append(dst, ',')
-			dst = appendString(dst, k)
+			dst = jsonw.AppendString(dst, k)
 			dst = append(dst, ':')
-			dst = appendRaw(dst, req.Extra[k])
+			dst = jsonw.AppendRaw(dst, req.Extra[k])
 		}
 	}
 	return append(dst, '}'), nil
@@ -199,9 +200,9 @@ func appendInts(dst []byte, ns []int) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendInt(dst, int64(n))
+		dst = jsonw.AppendInt(dst, int64(n))
 	}
 	return append(dst, ']')
 }
 
-func itoa(n int) string { return string(appendInt(nil, int64(n))) }
+func itoa(n int) string { return string(jsonw.AppendInt(nil, int64(n))) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -32,7 +33,7 @@ func (e *embeddingWire) UnmarshalJSON(b []byte) error {
 	switch b[0] {
 	case '"':
 		var err error
-		e.base64, err = unquote(b)
+		e.base64, err = jsonw.Unquote(b)
 		return err
 	case '[':
 	default:
@@ -46,12 +47,12 @@ func (e *embeddingWire) UnmarshalJSON(b []byte) error {
 	}
 	v := make([]float32, 0, n)
 	for i := 1; i < len(b); {
-		i = skipWS(b, i)
+		i = jsonw.SkipSpace(b, i)
 		if b[i] == ']' {
 			break
 		}
 		j := i
-		for j < len(b) && b[j] != ',' && b[j] != ']' && !isSpace(b[j]) {
+		for j < len(b) && b[j] != ',' && b[j] != ']' && !jsonw.IsSpace(b[j]) {
 			j++
 		}
 		f, err := strconv.ParseFloat(string(b[i:j]), 32)
@@ -59,7 +60,7 @@ func (e *embeddingWire) UnmarshalJSON(b []byte) error {
 			return typeError(b[i:j], embeddingType)
 		}
 		v = append(v, float32(f))
-		i = skipWS(b, j)
+		i = jsonw.SkipSpace(b, j)
 		if i < len(b) && b[i] == ',' {
 			i++
 		}
@@ -107,27 +108,27 @@ func EncodeEmbeddingsResponse(resp *llm.EmbeddingsResponse) ([]byte, error) {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"object":"embedding","index":`...)
-		dst = appendInt(dst, int64(e.Index))
+		dst = jsonw.AppendInt(dst, int64(e.Index))
 		dst = append(dst, `,"embedding":`...)
 		if e.Base64 != "" {
-			dst = appendString(dst, e.Base64)
+			dst = jsonw.AppendString(dst, e.Base64)
 		} else {
 			dst = append(dst, '[')
 			for j, f := range e.Vector {
 				if j > 0 {
 					dst = append(dst, ',')
 				}
-				dst = appendFloat(dst, float64(f), 32)
+				dst = jsonw.AppendFloat(dst, float64(f), 32)
 			}
 			dst = append(dst, ']')
 		}
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"model":`...)
-	dst = appendString(dst, resp.Model)
+	dst = jsonw.AppendString(dst, resp.Model)
 	dst = append(dst, `,"usage":{"prompt_tokens":`...)
-	dst = appendInt(dst, int64(resp.Usage.InputTokens))
+	dst = jsonw.AppendInt(dst, int64(resp.Usage.InputTokens))
 	dst = append(dst, `,"total_tokens":`...)
-	dst = appendInt(dst, int64(resp.Usage.TotalTokens()))
+	dst = jsonw.AppendInt(dst, int64(resp.Usage.TotalTokens()))
 	return append(dst, "}}"...), nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
 )
@@ -49,13 +50,13 @@ func appendErrorJSON(dst []byte, err *llm.Error) []byte {
 		msg = http.StatusText(err.Status)
 	}
 	dst = append(dst, `{"error":{"message":`...)
-	dst = appendString(dst, msg)
+	dst = jsonw.AppendString(dst, msg)
 	dst = append(dst, `,"type":`...)
-	dst = appendString(dst, typ)
+	dst = jsonw.AppendString(dst, typ)
 	dst = append(dst, `,"param":`...)
-	dst = appendStringOrNull(dst, err.Param)
+	dst = jsonw.AppendStringOrNull(dst, err.Param)
 	dst = append(dst, `,"code":`...)
-	dst = appendStringOrNull(dst, err.Code)
+	dst = jsonw.AppendStringOrNull(dst, err.Code)
 	return append(dst, '}', '}')
 }
 
@@ -76,7 +77,7 @@ func (t *flexText) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || b[0] == 'n':
 		return nil
 	case b[0] == '"':
-		s, err := unquote(b)
+		s, err := jsonw.Unquote(b)
 		if err != nil {
 			return err
 		}
@@ -104,7 +105,7 @@ func parseErrorBody(body []byte) (e wireError, ok bool) {
 	if json.Unmarshal(body, &env) != nil {
 		return e, false
 	}
-	switch raw := trimSpace(env.Error); {
+	switch raw := jsonw.TrimSpace(env.Error); {
 	case len(raw) > 0 && raw[0] == '{':
 		if json.Unmarshal(raw, &e) != nil {
 			return e, false
@@ -118,7 +119,7 @@ func parseErrorBody(body []byte) (e wireError, ok bool) {
 		e.Message = env.Message
 		return e, true
 	}
-	if raw := trimSpace(env.Detail); len(raw) > 0 && raw[0] == '"' {
+	if raw := jsonw.TrimSpace(env.Detail); len(raw) > 0 && raw[0] == '"' {
 		ok = json.Unmarshal(raw, &e.Message) == nil
 		return e, ok
 	}

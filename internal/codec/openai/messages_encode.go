@@ -3,6 +3,7 @@ package openai
 import (
 	"fmt"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -41,7 +42,7 @@ func appendMessages(dst []byte, msgs []llm.Message, q quirks, provider string) (
 				role = llm.RoleSystem
 			}
 			dst = append(dst, `{"role":`...)
-			dst = appendString(dst, string(role))
+			dst = jsonw.AppendString(dst, string(role))
 			dst = append(dst, `,"content":`...)
 			dst, err = appendContent(dst, m.Parts, m.Role, i, provider)
 			dst = appendName(dst, m.Name)
@@ -61,7 +62,7 @@ func appendName(dst []byte, name string) []byte {
 		return dst
 	}
 	dst = append(dst, `,"name":`...)
-	return appendString(dst, name)
+	return jsonw.AppendString(dst, name)
 }
 
 // appendContent writes a content value: a plain string when parts are a
@@ -83,7 +84,7 @@ func appendContent(dst []byte, parts []llm.Part, role llm.Role, i int, provider 
 		return append(dst, `""`...), nil
 	}
 	if kept == 1 && text >= 0 {
-		return appendString(dst, parts[text].Text), nil
+		return jsonw.AppendString(dst, parts[text].Text), nil
 	}
 	dst = append(dst, '[')
 	n := 0
@@ -108,14 +109,14 @@ func appendPart(dst []byte, p *llm.Part, role llm.Role, i, j int, provider strin
 	switch p.Kind {
 	case llm.PartText:
 		dst = append(dst, `{"type":"text","text":`...)
-		dst = appendString(dst, p.Text)
+		dst = jsonw.AppendString(dst, p.Text)
 		return append(dst, '}'), nil
 	case llm.PartRefusal:
 		if role != llm.RoleAssistant {
 			break
 		}
 		dst = append(dst, `{"type":"refusal","refusal":`...)
-		dst = appendString(dst, p.Text)
+		dst = jsonw.AppendString(dst, p.Text)
 		return append(dst, '}'), nil
 	case llm.PartImage:
 		m := p.Media
@@ -124,13 +125,13 @@ func appendPart(dst []byte, p *llm.Part, role llm.Role, i, j int, provider strin
 		}
 		dst = append(dst, `{"type":"image_url","image_url":{"url":`...)
 		if m.URL != "" {
-			dst = appendString(dst, m.URL)
+			dst = jsonw.AppendString(dst, m.URL)
 		} else {
 			dst = appendDataURL(dst, m.MIMEType, m.Data)
 		}
 		if m.Detail != "" {
 			dst = append(dst, `,"detail":`...)
-			dst = appendString(dst, m.Detail)
+			dst = jsonw.AppendString(dst, m.Detail)
 		}
 		return append(dst, "}}"...), nil
 	case llm.PartAudio:
@@ -153,9 +154,9 @@ func appendPart(dst []byte, p *llm.Part, role llm.Role, i, j int, provider strin
 			format = audioFormat(mime)
 		}
 		dst = append(dst, `{"type":"input_audio","input_audio":{"data":`...)
-		dst = appendString(dst, data)
+		dst = jsonw.AppendString(dst, data)
 		dst = append(dst, `,"format":`...)
-		dst = appendString(dst, format)
+		dst = jsonw.AppendString(dst, format)
 		return append(dst, "}}"...), nil
 	case llm.PartFile:
 		m := p.Media
@@ -163,28 +164,27 @@ func appendPart(dst []byte, p *llm.Part, role llm.Role, i, j int, provider strin
 			break
 		}
 		dst = append(dst, `{"type":"file","file":{`...)
-		var o obj
 		switch {
 		case m.FileID != "":
-			dst = o.key(dst, "file_id")
-			dst = appendString(dst, m.FileID)
+			dst = jsonw.AppendKey(dst, "file_id")
+			dst = jsonw.AppendString(dst, m.FileID)
 		case m.URL != "":
 			if _, ok := dataURLPayload(m.URL); !ok {
 				return nil, llm.Unsupported(provider, fmt.Sprintf("messages[%d].content[%d].file.url", i, j))
 			}
-			dst = o.key(dst, "file_data")
-			dst = appendString(dst, m.URL)
+			dst = jsonw.AppendKey(dst, "file_data")
+			dst = jsonw.AppendString(dst, m.URL)
 		default:
-			dst = o.key(dst, "file_data")
+			dst = jsonw.AppendKey(dst, "file_data")
 			if m.MIMEType != "" {
 				dst = appendDataURL(dst, m.MIMEType, m.Data)
 			} else {
-				dst = appendString(dst, m.Data)
+				dst = jsonw.AppendString(dst, m.Data)
 			}
 		}
 		if m.Filename != "" {
-			dst = o.key(dst, "filename")
-			dst = appendString(dst, m.Filename)
+			dst = jsonw.AppendKey(dst, "filename")
+			dst = jsonw.AppendString(dst, m.Filename)
 		}
 		return append(dst, "}}"...), nil
 	}
@@ -200,9 +200,9 @@ func unsupportedPart(provider string, i, j int, kind llm.PartKind, role llm.Role
 // appendDataURL writes "data:<mime>;base64,<data>" as a JSON string.
 func appendDataURL(dst []byte, mime, data string) []byte {
 	dst = append(dst, `"data:`...)
-	dst = appendEscaped(dst, mime)
+	dst = jsonw.AppendEscaped(dst, mime)
 	dst = append(dst, ";base64,"...)
-	dst = appendEscaped(dst, data)
+	dst = jsonw.AppendEscaped(dst, data)
 	return append(dst, '"')
 }
 
@@ -254,14 +254,14 @@ func appendAssistant(dst []byte, m *llm.Message, i int, provider string) ([]byte
 			for j := range m.Parts {
 				if m.Parts[j].Kind == llm.PartRefusal {
 					dst = append(dst, `,"refusal":`...)
-					dst = appendString(dst, m.Parts[j].Text)
+					dst = jsonw.AppendString(dst, m.Parts[j].Text)
 				}
 			}
 		}
 	case texts == 1 && refusals == 0:
 		for j := range m.Parts {
 			if m.Parts[j].Kind == llm.PartText {
-				dst = appendString(dst, m.Parts[j].Text)
+				dst = jsonw.AppendString(dst, m.Parts[j].Text)
 			}
 		}
 	default:
@@ -282,7 +282,7 @@ func appendAssistant(dst []byte, m *llm.Message, i int, provider string) ([]byte
 	dst = appendName(dst, m.Name)
 	if audio != nil {
 		dst = append(dst, `,"audio":{"id":`...)
-		dst = appendString(dst, audio.FileID)
+		dst = jsonw.AppendString(dst, audio.FileID)
 		dst = append(dst, '}')
 	}
 	if calls > 0 {
@@ -310,20 +310,20 @@ func appendAssistant(dst []byte, m *llm.Message, i int, provider string) ([]byte
 // provider built-in tools that OpenAI cannot be shown.
 func appendToolCall(dst []byte, c *llm.ToolCall, i, j int, provider string) ([]byte, error) {
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, c.ID)
+	dst = jsonw.AppendString(dst, c.ID)
 	switch c.Type {
 	case "function", "":
 		dst = append(dst, `,"type":"function","function":{"name":`...)
-		dst = appendString(dst, c.Name)
+		dst = jsonw.AppendString(dst, c.Name)
 		dst = append(dst, `,"arguments":`...)
 	case "custom":
 		dst = append(dst, `,"type":"custom","custom":{"name":`...)
-		dst = appendString(dst, c.Name)
+		dst = jsonw.AppendString(dst, c.Name)
 		dst = append(dst, `,"input":`...)
 	default:
 		return nil, llm.Unsupported(provider, fmt.Sprintf("messages[%d].tool_calls[%d].type", i, j))
 	}
-	dst = appendString(dst, c.Arguments)
+	dst = jsonw.AppendString(dst, c.Arguments)
 	return append(dst, "}}"...), nil
 }
 
@@ -336,7 +336,7 @@ func appendToolResult(dst []byte, m *llm.Message, r *llm.ToolResult, i int, prov
 		return nil, err
 	}
 	dst = append(dst, `,"tool_call_id":`...)
-	dst = appendString(dst, r.CallID)
+	dst = jsonw.AppendString(dst, r.CallID)
 	dst = appendName(dst, m.Name)
 	return append(dst, '}'), nil
 }
@@ -359,10 +359,10 @@ func appendTools(dst []byte, req *llm.Request, provider string) ([]byte, error) 
 			continue
 		}
 		dst = append(dst, `{"type":"function","function":{"name":`...)
-		dst = appendString(dst, t.Name)
+		dst = jsonw.AppendString(dst, t.Name)
 		if t.Description != "" {
 			dst = append(dst, `,"description":`...)
-			dst = appendString(dst, t.Description)
+			dst = jsonw.AppendString(dst, t.Description)
 		}
 		if len(t.Parameters) > 0 {
 			dst = append(dst, `,"parameters":`...)
@@ -370,7 +370,7 @@ func appendTools(dst []byte, req *llm.Request, provider string) ([]byte, error) 
 		}
 		if t.Strict != nil {
 			dst = append(dst, `,"strict":`...)
-			dst = appendBool(dst, *t.Strict)
+			dst = jsonw.AppendBool(dst, *t.Strict)
 		}
 		dst = append(dst, "}}"...)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -29,11 +30,11 @@ func EncodeModel(m llm.Model) ([]byte, error) {
 
 func appendModel(dst []byte, m *llm.Model) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, m.ID)
+	dst = jsonw.AppendString(dst, m.ID)
 	dst = append(dst, `,"object":"model","created":`...)
-	dst = appendInt(dst, m.Created)
+	dst = jsonw.AppendInt(dst, m.Created)
 	dst = append(dst, `,"owned_by":`...)
-	dst = appendString(dst, m.OwnedBy)
+	dst = jsonw.AppendString(dst, m.OwnedBy)
 	return append(dst, '}')
 }
 

@@ -1,10 +1,13 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -59,13 +62,13 @@ func collectExtra(body []byte, names []string) (map[string]json.RawMessage, erro
 		}
 		return false
 	}
-	err := eachMember(body, func(k []byte, escaped bool, v []byte) error {
-		if !escaped && known(k) {
+	err := jsonw.EachMember(body, func(k, v []byte) error {
+		if known(k) {
 			return nil
 		}
 		key := string(k)
-		if escaped {
-			key = unescapeKey(k)
+		if bytes.IndexByte(k, '\\') >= 0 {
+			key = jsonw.Key(k)
 			if known([]byte(key)) {
 				return nil
 			}
@@ -81,7 +84,30 @@ func collectExtra(body []byte, names []string) (map[string]json.RawMessage, erro
 		extra[key] = append(json.RawMessage(nil), v...)
 		return nil
 	})
+	if errors.Is(err, jsonw.ErrSyntax) {
+		// Not reached: encoding/json has accepted body.
+		err = nil
+	}
 	return extra, err
+}
+
+// memberElements returns the elements of the array that is the value of the
+// top-level member named key in data, valid JSON (the last such member, if
+// repeated, as encoding/json decodes it). The slices alias data.
+func memberElements(data []byte, key string) [][]byte {
+	var arr []byte
+	jsonw.EachMember(data, func(k, v []byte) error {
+		if string(k) == key || bytes.IndexByte(k, '\\') >= 0 && jsonw.Key(k) == key {
+			arr = v
+		}
+		return nil
+	})
+	var out [][]byte
+	jsonw.EachElement(arr, func(_ int, v []byte) error {
+		out = append(out, v)
+		return nil
+	})
+	return out
 }
 
 // convertRequest validates w, decoded from body, and fills req from it.

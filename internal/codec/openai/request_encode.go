@@ -3,6 +3,7 @@ package openai
 import (
 	"slices"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -39,109 +40,108 @@ func EncodeChatRequest(req *llm.Request, opt EncodeOptions) ([]byte, error) {
 		return nil, llm.Unsupported(opt.Provider, "top_k")
 	}
 	dst := make([]byte, 0, requestSize(req))
-	var o obj
 	var err error
 	dst = append(dst, '{')
-	dst = o.key(dst, "model")
-	dst = appendString(dst, req.Model)
-	dst = o.key(dst, "messages")
+	dst = jsonw.AppendKey(dst, "model")
+	dst = jsonw.AppendString(dst, req.Model)
+	dst = jsonw.AppendKey(dst, "messages")
 	if dst, err = appendMessages(dst, req.Messages, q, opt.Provider); err != nil {
 		return nil, err
 	}
 	if req.Stream {
-		dst = o.key(dst, "stream")
+		dst = jsonw.AppendKey(dst, "stream")
 		dst = append(dst, "true"...)
 		if (req.IncludeUsage || opt.IncludeUsage) && q.streamOptions {
-			dst = o.key(dst, "stream_options")
+			dst = jsonw.AppendKey(dst, "stream_options")
 			dst = append(dst, `{"include_usage":true}`...)
 		}
 	}
 	if len(req.Tools) > 0 {
-		dst = o.key(dst, "tools")
+		dst = jsonw.AppendKey(dst, "tools")
 		if dst, err = appendTools(dst, req, opt.Provider); err != nil {
 			return nil, err
 		}
 	}
 	if c := req.ToolChoice; c != nil {
-		dst = o.key(dst, "tool_choice")
+		dst = jsonw.AppendKey(dst, "tool_choice")
 		if c.Mode == llm.ToolChoiceFunction {
 			dst = append(dst, `{"type":"function","function":{"name":`...)
-			dst = appendString(dst, c.Name)
+			dst = jsonw.AppendString(dst, c.Name)
 			dst = append(dst, "}}"...)
 		} else {
-			dst = appendString(dst, string(c.Mode))
+			dst = jsonw.AppendString(dst, string(c.Mode))
 		}
 	}
 	switch {
 	case req.ParallelToolCalls != nil:
-		dst = o.key(dst, "parallel_tool_calls")
-		dst = appendBool(dst, *req.ParallelToolCalls)
+		dst = jsonw.AppendKey(dst, "parallel_tool_calls")
+		dst = jsonw.AppendBool(dst, *req.ParallelToolCalls)
 	case req.ToolChoice != nil && req.ToolChoice.DisableParallel && len(req.Tools) > 0:
-		dst = o.key(dst, "parallel_tool_calls")
+		dst = jsonw.AppendKey(dst, "parallel_tool_calls")
 		dst = append(dst, "false"...)
 	}
 	if f := req.ResponseFormat; f != nil {
-		dst = o.key(dst, "response_format")
+		dst = jsonw.AppendKey(dst, "response_format")
 		dst = appendResponseFormat(dst, f)
 	}
 	if req.MaxTokens != nil {
 		if q.maxCompletionTokens {
-			dst = o.key(dst, "max_completion_tokens")
+			dst = jsonw.AppendKey(dst, "max_completion_tokens")
 		} else {
-			dst = o.key(dst, "max_tokens")
+			dst = jsonw.AppendKey(dst, "max_tokens")
 		}
-		dst = appendInt(dst, int64(*req.MaxTokens))
+		dst = jsonw.AppendInt(dst, int64(*req.MaxTokens))
 	}
-	dst = appendOptFloat(dst, &o, "temperature", req.Temperature)
-	dst = appendOptFloat(dst, &o, "top_p", req.TopP)
-	dst = appendOptInt(dst, &o, "top_k", req.TopK)
-	dst = appendOptInt(dst, &o, "n", req.N)
+	dst = appendOptFloat(dst, "temperature", req.Temperature)
+	dst = appendOptFloat(dst, "top_p", req.TopP)
+	dst = appendOptInt(dst, "top_k", req.TopK)
+	dst = appendOptInt(dst, "n", req.N)
 	if req.Stop != nil {
-		dst = o.key(dst, "stop")
+		dst = jsonw.AppendKey(dst, "stop")
 		dst = appendStrings(dst, req.Stop)
 	}
 	if req.Seed != nil {
-		dst = o.key(dst, "seed")
-		dst = appendInt(dst, *req.Seed)
+		dst = jsonw.AppendKey(dst, "seed")
+		dst = jsonw.AppendInt(dst, *req.Seed)
 	}
-	dst = appendOptFloat(dst, &o, "presence_penalty", req.PresencePenalty)
-	dst = appendOptFloat(dst, &o, "frequency_penalty", req.FrequencyPenalty)
+	dst = appendOptFloat(dst, "presence_penalty", req.PresencePenalty)
+	dst = appendOptFloat(dst, "frequency_penalty", req.FrequencyPenalty)
 	if req.LogitBias != nil {
-		dst = o.key(dst, "logit_bias")
+		dst = jsonw.AppendKey(dst, "logit_bias")
 		dst = appendFloatMap(dst, req.LogitBias)
 	}
 	if req.Logprobs != nil {
-		dst = o.key(dst, "logprobs")
-		dst = appendBool(dst, *req.Logprobs)
+		dst = jsonw.AppendKey(dst, "logprobs")
+		dst = jsonw.AppendBool(dst, *req.Logprobs)
 	}
-	dst = appendOptInt(dst, &o, "top_logprobs", req.TopLogprobs)
+	dst = appendOptInt(dst, "top_logprobs", req.TopLogprobs)
 	if req.User != "" {
-		dst = o.key(dst, "user")
-		dst = appendString(dst, req.User)
+		dst = jsonw.AppendKey(dst, "user")
+		dst = jsonw.AppendString(dst, req.User)
 	}
 	if req.Metadata != nil {
-		dst = o.key(dst, "metadata")
+		dst = jsonw.AppendKey(dst, "metadata")
 		dst = appendStringMap(dst, req.Metadata)
 	}
 	if effort := reasoningEffort(req.Reasoning); effort != "" {
-		dst = o.key(dst, "reasoning_effort")
-		dst = appendString(dst, effort)
+		dst = jsonw.AppendKey(dst, "reasoning_effort")
+		dst = jsonw.AppendString(dst, effort)
 	}
 	if req.Modalities != nil {
-		dst = o.key(dst, "modalities")
+		dst = jsonw.AppendKey(dst, "modalities")
 		dst = appendStrings(dst, req.Modalities)
 	}
 	if len(req.Audio) > 0 {
-		dst = o.key(dst, "audio")
-		dst = appendRaw(dst, req.Audio)
+		dst = jsonw.AppendKey(dst, "audio")
+		dst = jsonw.AppendRaw(dst, req.Audio)
 	}
 	if req.ServiceTier != "" {
-		dst = o.key(dst, "service_tier")
-		dst = appendString(dst, req.ServiceTier)
+		dst = jsonw.AppendKey(dst, "service_tier")
+		dst = jsonw.AppendString(dst, req.ServiceTier)
 	}
 	if req.Store != nil {
-		dst = o.key(dst, "store")
-		dst = appendBool(dst, *req.Store)
+		dst = jsonw.AppendKey(dst, "store")
+		dst = jsonw.AppendBool(dst, *req.Store)
 	}
 	if len(req.Extra) > 0 {
 		for _, k := range sortedKeys(req.Extra) {
@@ -152,9 +152,9 @@ func EncodeChatRequest(req *llm.Request, opt EncodeOptions) ([]byte, error) {
 				continue
 			}
 			dst = append(dst, ',')
-			dst = appendString(dst, k)
+			dst = jsonw.AppendString(dst, k)
 			dst = append(dst, ':')
-			dst = appendRaw(dst, req.Extra[k])
+			dst = jsonw.AppendRaw(dst, req.Extra[k])
 		}
 	}
 	return append(dst, '}'), nil
@@ -176,7 +176,7 @@ func reasoningEffort(r *llm.Reasoning) string {
 func appendResponseFormat(dst []byte, f *llm.ResponseFormat) []byte {
 	if f.Type != llm.FormatJSONSchema {
 		dst = append(dst, `{"type":`...)
-		dst = appendString(dst, string(f.Type))
+		dst = jsonw.AppendString(dst, string(f.Type))
 		return append(dst, '}')
 	}
 	name := f.Name
@@ -184,36 +184,36 @@ func appendResponseFormat(dst []byte, f *llm.ResponseFormat) []byte {
 		name = "response" // OpenAI requires a name; other formats have none
 	}
 	dst = append(dst, `{"type":"json_schema","json_schema":{"name":`...)
-	dst = appendString(dst, name)
+	dst = jsonw.AppendString(dst, name)
 	if f.Description != "" {
 		dst = append(dst, `,"description":`...)
-		dst = appendString(dst, f.Description)
+		dst = jsonw.AppendString(dst, f.Description)
 	}
 	if len(f.Schema) > 0 {
 		dst = append(dst, `,"schema":`...)
-		dst = appendRaw(dst, f.Schema)
+		dst = jsonw.AppendRaw(dst, f.Schema)
 	}
 	if f.Strict != nil {
 		dst = append(dst, `,"strict":`...)
-		dst = appendBool(dst, *f.Strict)
+		dst = jsonw.AppendBool(dst, *f.Strict)
 	}
 	return append(dst, "}}"...)
 }
 
-func appendOptFloat(dst []byte, o *obj, name string, v *float64) []byte {
+func appendOptFloat(dst []byte, name string, v *float64) []byte {
 	if v == nil {
 		return dst
 	}
-	dst = o.key(dst, name)
-	return appendFloat(dst, *v, 64)
+	dst = jsonw.AppendKey(dst, name)
+	return jsonw.AppendFloat(dst, *v, 64)
 }
 
-func appendOptInt(dst []byte, o *obj, name string, v *int) []byte {
+func appendOptInt(dst []byte, name string, v *int) []byte {
 	if v == nil {
 		return dst
 	}
-	dst = o.key(dst, name)
-	return appendInt(dst, int64(*v))
+	dst = jsonw.AppendKey(dst, name)
+	return jsonw.AppendInt(dst, int64(*v))
 }
 
 func appendStrings(dst []byte, ss []string) []byte {
@@ -222,7 +222,7 @@ func appendStrings(dst []byte, ss []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, s)
+		dst = jsonw.AppendString(dst, s)
 	}
 	return append(dst, ']')
 }
@@ -235,9 +235,9 @@ func appendStringMap(dst []byte, m map[string]string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = jsonw.AppendString(dst, k)
 		dst = append(dst, ':')
-		dst = appendString(dst, m[k])
+		dst = jsonw.AppendString(dst, m[k])
 	}
 	return append(dst, '}')
 }
@@ -248,9 +248,9 @@ func appendFloatMap(dst []byte, m map[string]float64) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = jsonw.AppendString(dst, k)
 		dst = append(dst, ':')
-		dst = appendFloat(dst, m[k], 64)
+		dst = jsonw.AppendFloat(dst, m[k], 64)
 	}
 	return append(dst, '}')
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -14,7 +15,7 @@ import (
 // body, invalid UTF-8 (encoding/json would silently replace it), and
 // top-level values that are not objects.
 func checkBody(body []byte) *llm.Error {
-	b := trimSpace(body)
+	b := jsonw.TrimSpace(body)
 	if len(b) == 0 {
 		return llm.BadRequest("", "the request body is empty; expected a JSON object")
 	}
@@ -23,7 +24,7 @@ func checkBody(body []byte) *llm.Error {
 	}
 	if b[0] != '{' {
 		if json.Valid(b) {
-			return llm.BadRequest("", "the request body must be a JSON object, got %s", jsonKind(b))
+			return llm.BadRequest("", "the request body must be a JSON object, got %s", jsonw.KindOf(b))
 		}
 		return llm.BadRequest("", "the request body is not valid JSON: it must be a JSON object")
 	}

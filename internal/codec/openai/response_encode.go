@@ -3,6 +3,7 @@ package openai
 import (
 	"encoding/json"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -20,15 +21,15 @@ func EncodeChatResponse(resp *llm.Response) ([]byte, error) {
 	}
 	dst := make([]byte, 0, size)
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, resp.ID)
+	dst = jsonw.AppendString(dst, resp.ID)
 	dst = append(dst, `,"object":"chat.completion","created":`...)
 	created := resp.Created
 	if created == 0 {
 		created = now().Unix()
 	}
-	dst = appendInt(dst, created)
+	dst = jsonw.AppendInt(dst, created)
 	dst = append(dst, `,"model":`...)
-	dst = appendString(dst, resp.Model)
+	dst = jsonw.AppendString(dst, resp.Model)
 	dst = append(dst, `,"choices":[`...)
 	for i := range resp.Choices {
 		if i > 0 {
@@ -40,18 +41,18 @@ func EncodeChatResponse(resp *llm.Response) ([]byte, error) {
 	dst = appendUsage(dst, &resp.Usage, true)
 	if resp.ServiceTier != "" {
 		dst = append(dst, `,"service_tier":`...)
-		dst = appendString(dst, resp.ServiceTier)
+		dst = jsonw.AppendString(dst, resp.ServiceTier)
 	}
 	if resp.SystemFingerprint != "" {
 		dst = append(dst, `,"system_fingerprint":`...)
-		dst = appendString(dst, resp.SystemFingerprint)
+		dst = jsonw.AppendString(dst, resp.SystemFingerprint)
 	}
 	return append(dst, '}'), nil
 }
 
 func appendChoice(dst []byte, c *llm.Choice) []byte {
 	dst = append(dst, `{"index":`...)
-	dst = appendInt(dst, int64(c.Index))
+	dst = jsonw.AppendInt(dst, int64(c.Index))
 	dst = append(dst, `,"message":{"role":"assistant","content":`...)
 	parts := c.Message.Parts
 	dst = appendJoined(dst, parts, llm.PartText)
@@ -79,9 +80,9 @@ func appendChoice(dst []byte, c *llm.Choice) []byte {
 	for j := range parts {
 		if m := parts[j].Media; parts[j].Kind == llm.PartAudio && m != nil {
 			dst = append(dst, `,"audio":{"id":`...)
-			dst = appendString(dst, m.FileID)
+			dst = jsonw.AppendString(dst, m.FileID)
 			dst = append(dst, `,"data":`...)
-			dst = appendString(dst, m.Data)
+			dst = jsonw.AppendString(dst, m.Data)
 			dst = append(dst, '}')
 			break
 		}
@@ -91,26 +92,26 @@ func appendChoice(dst []byte, c *llm.Choice) []byte {
 		dst = append(dst, ann...)
 	}
 	dst = append(dst, `},"logprobs":`...)
-	dst = appendRaw(dst, c.Logprobs)
+	dst = jsonw.AppendRaw(dst, c.Logprobs)
 	dst = append(dst, `,"finish_reason":`...)
-	dst = appendStringOrNull(dst, string(c.FinishReason))
+	dst = jsonw.AppendStringOrNull(dst, string(c.FinishReason))
 	return append(dst, '}')
 }
 
 // appendResponseToolCall writes a whole tool call: function, or custom.
 func appendResponseToolCall(dst []byte, tc *llm.ToolCall) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, tc.ID)
+	dst = jsonw.AppendString(dst, tc.ID)
 	if tc.Type == "custom" {
 		dst = append(dst, `,"type":"custom","custom":{"name":`...)
-		dst = appendString(dst, tc.Name)
+		dst = jsonw.AppendString(dst, tc.Name)
 		dst = append(dst, `,"input":`...)
 	} else {
 		dst = append(dst, `,"type":"function","function":{"name":`...)
-		dst = appendString(dst, tc.Name)
+		dst = jsonw.AppendString(dst, tc.Name)
 		dst = append(dst, `,"arguments":`...)
 	}
-	dst = appendString(dst, tc.Arguments)
+	dst = jsonw.AppendString(dst, tc.Arguments)
 	return append(dst, "}}"...)
 }
 
@@ -133,7 +134,7 @@ func appendJoined(dst []byte, parts []llm.Part, k llm.PartKind) []byte {
 				dst = append(dst, '"')
 			}
 			n++
-			dst = appendEscaped(dst, parts[i].Text)
+			dst = jsonw.AppendEscaped(dst, parts[i].Text)
 		}
 	}
 	if n == 0 {
@@ -173,27 +174,27 @@ func openAIAnnotations(parts []llm.Part) json.RawMessage {
 // one of its counts is non-zero.
 func appendUsage(dst []byte, u *llm.Usage, always bool) []byte {
 	dst = append(dst, `{"prompt_tokens":`...)
-	dst = appendInt(dst, int64(u.InputTokens))
+	dst = jsonw.AppendInt(dst, int64(u.InputTokens))
 	dst = append(dst, `,"completion_tokens":`...)
-	dst = appendInt(dst, int64(u.OutputTokens))
+	dst = jsonw.AppendInt(dst, int64(u.OutputTokens))
 	dst = append(dst, `,"total_tokens":`...)
-	dst = appendInt(dst, int64(u.TotalTokens()))
+	dst = jsonw.AppendInt(dst, int64(u.TotalTokens()))
 	if always || u.CachedInputTokens != 0 || u.AudioInputTokens != 0 || u.CacheWriteTokens != 0 {
 		dst = append(dst, `,"prompt_tokens_details":{"cached_tokens":`...)
-		dst = appendInt(dst, int64(u.CachedInputTokens))
+		dst = jsonw.AppendInt(dst, int64(u.CachedInputTokens))
 		dst = append(dst, `,"audio_tokens":`...)
-		dst = appendInt(dst, int64(u.AudioInputTokens))
+		dst = jsonw.AppendInt(dst, int64(u.AudioInputTokens))
 		if u.CacheWriteTokens != 0 {
 			dst = append(dst, `,"cache_write_tokens":`...)
-			dst = appendInt(dst, int64(u.CacheWriteTokens))
+			dst = jsonw.AppendInt(dst, int64(u.CacheWriteTokens))
 		}
 		dst = append(dst, '}')
 	}
 	if always || u.ReasoningTokens != 0 || u.AudioOutputTokens != 0 {
 		dst = append(dst, `,"completion_tokens_details":{"reasoning_tokens":`...)
-		dst = appendInt(dst, int64(u.ReasoningTokens))
+		dst = jsonw.AppendInt(dst, int64(u.ReasoningTokens))
 		dst = append(dst, `,"audio_tokens":`...)
-		dst = appendInt(dst, int64(u.AudioOutputTokens))
+		dst = jsonw.AppendInt(dst, int64(u.AudioOutputTokens))
 		if always {
 			dst = append(dst, `,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0`...)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
 	"github.com/sluicehq/sluice/internal/sse"
@@ -79,14 +80,14 @@ func (t *sticky) UnmarshalJSON(b []byte) error {
 	case string(b[1:len(b)-1]) == t.s:
 		return nil
 	}
-	s, err := unquote(b)
+	s, err := jsonw.Unquote(b)
 	t.s = s
 	return err
 }
 
 // Decode implements provider.EventDecoder.
 func (d *StreamDecoder) Decode(ev *sse.Event) (*llm.Chunk, bool, error) {
-	data := trimSpace(ev.Data)
+	data := jsonw.TrimSpace(ev.Data)
 	if string(ev.Type) == "error" {
 		we, ok := parseErrorBody(data)
 		if !ok {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -125,18 +126,18 @@ func (e *StreamEncoder) header() []byte {
 		e.created = now().Unix() // an upstream without timestamps
 	}
 	h := append(e.head[:0], `data: {"id":`...)
-	h = appendString(h, e.id)
+	h = jsonw.AppendString(h, e.id)
 	h = append(h, `,"object":"chat.completion.chunk","created":`...)
-	h = appendInt(h, e.created)
+	h = jsonw.AppendInt(h, e.created)
 	h = append(h, `,"model":`...)
-	h = appendString(h, e.model)
+	h = jsonw.AppendString(h, e.model)
 	if e.tier != "" {
 		h = append(h, `,"service_tier":`...)
-		h = appendString(h, e.tier)
+		h = jsonw.AppendString(h, e.tier)
 	}
 	if e.fingerprint != "" {
 		h = append(h, `,"system_fingerprint":`...)
-		h = appendString(h, e.fingerprint)
+		h = jsonw.AppendString(h, e.fingerprint)
 	}
 	h = append(h, `,"choices":[`...)
 	e.head = h
@@ -145,38 +146,37 @@ func (e *StreamEncoder) header() []byte {
 
 func (e *StreamEncoder) appendDelta(dst []byte, d *llm.Delta) []byte {
 	dst = append(dst, `{"index":`...)
-	dst = appendInt(dst, int64(d.Index))
+	dst = jsonw.AppendInt(dst, int64(d.Index))
 	dst = append(dst, `,"delta":{`...)
-	var o obj
 	if d.Role != "" {
 		// The first delta of a choice, as OpenAI sends it: role, content
 		// (possibly empty) and refusal (null unless set).
-		dst = o.key(dst, "role")
-		dst = appendString(dst, string(d.Role))
-		dst = o.key(dst, "content")
-		dst = appendString(dst, d.Text)
+		dst = jsonw.AppendKey(dst, "role")
+		dst = jsonw.AppendString(dst, string(d.Role))
+		dst = jsonw.AppendKey(dst, "content")
+		dst = jsonw.AppendString(dst, d.Text)
 		if d.Reasoning != "" {
-			dst = o.key(dst, "reasoning_content")
-			dst = appendString(dst, d.Reasoning)
+			dst = jsonw.AppendKey(dst, "reasoning_content")
+			dst = jsonw.AppendString(dst, d.Reasoning)
 		}
-		dst = o.key(dst, "refusal")
-		dst = appendStringOrNull(dst, d.Refusal)
+		dst = jsonw.AppendKey(dst, "refusal")
+		dst = jsonw.AppendStringOrNull(dst, d.Refusal)
 	} else {
 		if d.Text != "" {
-			dst = o.key(dst, "content")
-			dst = appendString(dst, d.Text)
+			dst = jsonw.AppendKey(dst, "content")
+			dst = jsonw.AppendString(dst, d.Text)
 		}
 		if d.Reasoning != "" {
-			dst = o.key(dst, "reasoning_content")
-			dst = appendString(dst, d.Reasoning)
+			dst = jsonw.AppendKey(dst, "reasoning_content")
+			dst = jsonw.AppendString(dst, d.Reasoning)
 		}
 		if d.Refusal != "" {
-			dst = o.key(dst, "refusal")
-			dst = appendString(dst, d.Refusal)
+			dst = jsonw.AppendKey(dst, "refusal")
+			dst = jsonw.AppendString(dst, d.Refusal)
 		}
 	}
 	if len(d.ToolCalls) > 0 {
-		dst = o.key(dst, "tool_calls")
+		dst = jsonw.AppendKey(dst, "tool_calls")
 		dst = append(dst, '[')
 		for i := range d.ToolCalls {
 			if i > 0 {
@@ -187,9 +187,9 @@ func (e *StreamEncoder) appendDelta(dst []byte, d *llm.Delta) []byte {
 		dst = append(dst, ']')
 	}
 	dst = append(dst, `},"logprobs":`...)
-	dst = appendRaw(dst, d.Logprobs)
+	dst = jsonw.AppendRaw(dst, d.Logprobs)
 	dst = append(dst, `,"finish_reason":`...)
-	dst = appendStringOrNull(dst, string(d.FinishReason))
+	dst = jsonw.AppendStringOrNull(dst, string(d.FinishReason))
 	return append(dst, '}')
 }
 
@@ -197,7 +197,7 @@ func (e *StreamEncoder) appendDelta(dst []byte, d *llm.Delta) []byte {
 // name) carries id, type, name and arguments, later ones only arguments.
 func (e *StreamEncoder) appendToolDelta(dst []byte, choice int, t *llm.ToolCallDelta) []byte {
 	dst = append(dst, `{"index":`...)
-	dst = appendInt(dst, int64(t.Index))
+	dst = jsonw.AppendInt(dst, int64(t.Index))
 	first := t.ID != "" || t.Name != ""
 	custom := t.Type == "custom"
 	if first && custom {
@@ -209,13 +209,13 @@ func (e *StreamEncoder) appendToolDelta(dst []byte, choice int, t *llm.ToolCallD
 	}
 	if first {
 		dst = append(dst, `,"id":`...)
-		dst = appendString(dst, t.ID)
+		dst = jsonw.AppendString(dst, t.ID)
 		if custom {
 			dst = append(dst, `,"type":"custom","custom":{"name":`...)
 		} else {
 			dst = append(dst, `,"type":"function","function":{"name":`...)
 		}
-		dst = appendString(dst, t.Name)
+		dst = jsonw.AppendString(dst, t.Name)
 		dst = append(dst, ',')
 	} else if custom {
 		dst = append(dst, `,"custom":{`...)
@@ -227,6 +227,6 @@ func (e *StreamEncoder) appendToolDelta(dst []byte, choice int, t *llm.ToolCallD
 	} else {
 		dst = append(dst, `"arguments":`...)
 	}
-	dst = appendString(dst, t.Arguments)
+	dst = jsonw.AppendString(dst, t.Arguments)
 	return append(dst, "}}"...)
 }

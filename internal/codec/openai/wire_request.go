@@ -3,6 +3,8 @@ package openai
 import (
 	"encoding/json"
 	"reflect"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
 )
 
 // The types in this file mirror the parts of OpenAI's
@@ -93,7 +95,7 @@ func (c *contentWire) UnmarshalJSON(b []byte) error {
 	case '"':
 		c.present, c.isText = true, true
 		var err error
-		c.text, err = unquote(b)
+		c.text, err = jsonw.Unquote(b)
 		return err
 	case '[':
 		c.present = true
@@ -123,7 +125,7 @@ func (u *imageURLWire) UnmarshalJSON(b []byte) error {
 	switch b[0] {
 	case '"':
 		var err error
-		u.URL, err = unquote(b)
+		u.URL, err = jsonw.Unquote(b)
 		return err
 	case '{':
 		type plain imageURLWire
@@ -171,7 +173,7 @@ type arguments string
 func (a *arguments) UnmarshalJSON(b []byte) error {
 	switch b[0] {
 	case '"':
-		s, err := unquote(b)
+		s, err := jsonw.Unquote(b)
 		*a = arguments(s)
 		return err
 	case 'n':
@@ -212,7 +214,7 @@ func (c *toolChoiceWire) UnmarshalJSON(b []byte) error {
 	case '"':
 		c.present = true
 		var err error
-		c.mode, err = unquote(b)
+		c.mode, err = jsonw.Unquote(b)
 		return err
 	case '{':
 		var w struct {
@@ -244,7 +246,7 @@ func (s *stopWire) UnmarshalJSON(b []byte) error {
 	case 'n':
 		return nil
 	case '"':
-		one, err := unquote(b)
+		one, err := jsonw.Unquote(b)
 		*s = stopWire{one}
 		return err
 	case '[':
@@ -305,7 +307,7 @@ var (
 // typeError reports that the JSON value b does not fit the field whose
 // expected shape the marker type t names.
 func typeError(b []byte, t reflect.Type) error {
-	kind := jsonKind(b)
+	kind := jsonw.KindOf(b)
 	switch kind {
 	case "a string":
 		kind = "string"

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -114,7 +115,7 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	case 'n':
 		return nil
 	case '"':
-		s, err := unquote(b)
+		s, err := jsonw.Unquote(b)
 		*t = text(s)
 		return err
 	case '[':

@@ -1,10 +1,10 @@
-package anthropic
+package jsonw
 
 // This file holds a JSON validator with the same verdict as json.Valid
-// (the fuzz test FuzzValidJSON holds it to that) but several times faster:
-// strings, the bulk of any LLM request, are skipped with a table lookup per
-// byte instead of a state-machine call. Like json.Valid it does not check
-// UTF-8; decoders do that separately.
+// (FuzzValid holds it to that) but several times faster: strings, the bulk
+// of any LLM request, are skipped with a table lookup per byte instead of a
+// state-machine call. Like json.Valid it does not check UTF-8; decoders do
+// that separately, once per body.
 
 // maxDepth is encoding/json's nesting limit.
 const maxDepth = 10000
@@ -18,11 +18,11 @@ var plainString = func() (t [256]bool) {
 	return t
 }()
 
-// validJSON reports whether b is exactly one valid JSON value, surrounded
-// by optional whitespace.
-func validJSON(b []byte) bool {
-	i, ok := validValue(b, skipSpace(b, 0), 0)
-	return ok && skipSpace(b, i) == len(b)
+// Valid reports whether b is exactly one valid JSON value, surrounded by
+// optional whitespace: json.Valid's verdict, including its nesting limit.
+func Valid(b []byte) bool {
+	i, ok := validValue(b, SkipSpace(b, 0), 0)
+	return ok && SkipSpace(b, i) == len(b)
 }
 
 // validValue checks the value starting at b[i] at nesting depth and returns
@@ -58,7 +58,7 @@ func validContainer(b []byte, i, depth int) (int, bool) {
 	if object {
 		end = '}'
 	}
-	i = skipSpace(b, i+1)
+	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == end {
 		return i + 1, true
 	}
@@ -71,22 +71,22 @@ func validContainer(b []byte, i, depth int) (int, bool) {
 			if i, ok = validString(b, i); !ok {
 				return i, false
 			}
-			i = skipSpace(b, i)
+			i = SkipSpace(b, i)
 			if i >= len(b) || b[i] != ':' {
 				return i, false
 			}
-			i = skipSpace(b, i+1)
+			i = SkipSpace(b, i+1)
 		}
 		if i, ok = validValue(b, i, depth); !ok {
 			return i, false
 		}
-		i = skipSpace(b, i)
+		i = SkipSpace(b, i)
 		if i >= len(b) {
 			return i, false
 		}
 		switch b[i] {
 		case ',':
-			i = skipSpace(b, i+1)
+			i = SkipSpace(b, i+1)
 		case end:
 			return i + 1, true
 		default:
