@@ -23,6 +23,9 @@ func (g *Gateway) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	if !g.run(w, r, ex, req.Model, formatOpenAI) {
 		return
 	}
+	if req.EncodingFormat == "base64" {
+		oaicodec.EncodeVectorsBase64(ex.EmbeddingsResponse)
+	}
 	body, err := oaicodec.EncodeEmbeddingsResponse(ex.EmbeddingsResponse)
 	if err != nil {
 		writeError(w, r, formatOpenAI, err)

@@ -1,7 +1,11 @@
 package gateway_test
 
 import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -146,5 +150,40 @@ func TestJSONAnswerToAStreamRequestFallsBack(t *testing.T) {
 	}
 	if e := decodeAPIError(t, body); deref(e.Error.Code) != "invalid_upstream_response" {
 		t.Errorf("code = %q", deref(e.Error.Code))
+	}
+}
+
+// A client asking for base64 gets base64, whatever form the provider
+// answered in; the SDK decodes it to the same vector as floats.
+func TestEmbeddingsBase64FromEveryProvider(t *testing.T) {
+	env := newEnv(t)
+	for _, model := range []string{"oai/text-embedding-3-small", "gem/text-embedding-004"} {
+		resp, body := env.post("/v1/embeddings", `{"model":"`+model+`","input":"same text","encoding_format":"base64"}`)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", model, resp.StatusCode, body)
+		}
+		var b64 struct{ Data []struct{ Embedding any } }
+		if err := json.Unmarshal(body, &b64); err != nil || len(b64.Data) != 1 {
+			t.Fatalf("%s: %s", model, body)
+		}
+		s, ok := b64.Data[0].Embedding.(string)
+		if !ok {
+			t.Fatalf("%s: embedding is %T, want a base64 string", model, b64.Data[0].Embedding)
+		}
+		raw, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(raw) == 0 || len(raw)%4 != 0 {
+			t.Fatalf("%s: bad base64 %q: %v", model, s, err)
+		}
+		_, floats := env.post("/v1/embeddings", `{"model":"`+model+`","input":"same text"}`)
+		var f struct {
+			Data []struct{ Embedding []float32 }
+		}
+		json.Unmarshal(floats, &f) //nolint:errcheck
+		if got, want := len(raw)/4, len(f.Data[0].Embedding); got != want {
+			t.Fatalf("%s: %d floats in base64, %d as floats", model, got, want)
+		}
+		if first := math.Float32frombits(binary.LittleEndian.Uint32(raw)); first != f.Data[0].Embedding[0] {
+			t.Errorf("%s: first value %v in base64, %v as floats", model, first, f.Data[0].Embedding[0])
+		}
 	}
 }

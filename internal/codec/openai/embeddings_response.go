@@ -1,8 +1,11 @@
 package openai
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/sluicehq/sluice/internal/jsonw"
@@ -131,4 +134,22 @@ func EncodeEmbeddingsResponse(resp *llm.EmbeddingsResponse) ([]byte, error) {
 	dst = append(dst, `,"total_tokens":`...)
 	dst = jsonw.AppendInt(dst, int64(resp.Usage.TotalTokens()))
 	return append(dst, "}}"...), nil
+}
+
+// EncodeVectorsBase64 turns float vectors into OpenAI's base64 form
+// (little-endian float32), for clients that asked for encoding_format
+// "base64" from a provider that answers with floats (Gemini). Embeddings
+// already in base64 are left as they are.
+func EncodeVectorsBase64(resp *llm.EmbeddingsResponse) {
+	for i := range resp.Data {
+		e := &resp.Data[i]
+		if e.Base64 != "" || e.Vector == nil {
+			continue
+		}
+		raw := make([]byte, 4*len(e.Vector))
+		for j, f := range e.Vector {
+			binary.LittleEndian.PutUint32(raw[4*j:], math.Float32bits(f))
+		}
+		e.Base64, e.Vector = base64.StdEncoding.EncodeToString(raw), nil
+	}
 }

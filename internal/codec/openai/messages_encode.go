@@ -1,6 +1,8 @@
 package openai
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/sluicehq/sluice/internal/jsonw"
@@ -310,7 +312,7 @@ func appendAssistant(dst []byte, m *llm.Message, i int, provider string) ([]byte
 // provider built-in tools that OpenAI cannot be shown.
 func appendToolCall(dst []byte, c *llm.ToolCall, i, j int, provider string) ([]byte, error) {
 	dst = append(dst, `{"id":`...)
-	dst = jsonw.AppendString(dst, c.ID)
+	dst = jsonw.AppendString(dst, wireCallID(c.ID))
 	switch c.Type {
 	case "function", "":
 		dst = append(dst, `,"type":"function","function":{"name":`...)
@@ -336,7 +338,7 @@ func appendToolResult(dst []byte, m *llm.Message, r *llm.ToolResult, i int, prov
 		return nil, err
 	}
 	dst = append(dst, `,"tool_call_id":`...)
-	dst = jsonw.AppendString(dst, r.CallID)
+	dst = jsonw.AppendString(dst, wireCallID(r.CallID))
 	dst = appendName(dst, m.Name)
 	return append(dst, '}'), nil
 }
@@ -375,4 +377,20 @@ func appendTools(dst []byte, req *llm.Request, provider string) ([]byte, error) 
 		dst = append(dst, "}}"...)
 	}
 	return append(dst, ']'), nil
+}
+
+// maxCallIDLen is the longest tool-call id OpenAI accepts.
+const maxCallIDLen = 40
+
+// wireCallID returns id, or for ids OpenAI would reject as too long (other
+// providers issue longer ones: Sluice's Gemini ids carry the thought
+// signature) a stable 40-character stand-in. The same id always maps to
+// the same stand-in, so an assistant's call and the tool result that
+// answers it still match.
+func wireCallID(id string) string {
+	if len(id) <= maxCallIDLen {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "call_" + hex.EncodeToString(sum[:])[:maxCallIDLen-len("call_")]
 }

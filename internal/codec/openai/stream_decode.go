@@ -35,6 +35,56 @@ type StreamDecoder struct {
 	chunk llm.Chunk
 	usage llm.Usage
 	tools []llm.ToolCallDelta
+	// calls tracks, per choice, the tool call being streamed, to number
+	// fragments that come without an index.
+	calls []callTrack
+}
+
+// maxTrackedChoices bounds the per-choice state an upstream can make the
+// decoder keep.
+const maxTrackedChoices = 128
+
+// callTrack is the state of one choice's streamed tool calls.
+type callTrack struct {
+	cur, next int    // index of the open call; how many calls have started
+	curID     string // id of the open call
+	open      bool
+}
+
+// index returns a fragment's tool-call index: the one it carries, or, for
+// servers that omit it, the open call's (a fragment without an id, or
+// with the open call's id) or the next one (a new id starts a new call).
+func (d *StreamDecoder) index(choice int, tw *toolDeltaWire) int {
+	if choice < 0 || choice >= maxTrackedChoices {
+		// No real answer has this many choices; do not grow state for it.
+		if tw.Index != nil {
+			return *tw.Index
+		}
+		return 0
+	}
+	for len(d.calls) <= choice {
+		d.calls = append(d.calls, callTrack{})
+	}
+	ct := &d.calls[choice]
+	var i int
+	switch {
+	case tw.Index != nil:
+		i = *tw.Index
+	case ct.open && (tw.ID == "" || tw.ID == ct.curID):
+		i = ct.cur
+	default:
+		i = ct.next
+	}
+	if i != ct.cur || !ct.open || tw.ID != "" {
+		ct.cur, ct.open = i, true
+		if tw.ID != "" {
+			ct.curID = tw.ID
+		}
+	}
+	if i >= ct.next {
+		ct.next = i + 1
+	}
+	return i
 }
 
 var _ provider.EventDecoder = (*StreamDecoder)(nil)
@@ -167,7 +217,7 @@ func (d *StreamDecoder) delta(cw *streamChoiceWire) (llm.Delta, bool) {
 		start := len(d.tools)
 		for i := range m.ToolCalls {
 			tw := &m.ToolCalls[i]
-			t := llm.ToolCallDelta{Index: tw.Index, ID: tw.ID, Type: tw.Type}
+			t := llm.ToolCallDelta{Index: d.index(cw.Index, tw), ID: tw.ID, Type: tw.Type}
 			switch {
 			case tw.Function != nil:
 				t.Name, t.Arguments = tw.Function.Name, string(tw.Function.Arguments)

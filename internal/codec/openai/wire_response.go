@@ -55,7 +55,10 @@ type respMessageWire struct {
 
 // toolDeltaWire is a tool call, whole or (in a stream) a fragment.
 type toolDeltaWire struct {
-	Index    int    `json:"index"`
+	// Index orders a stream's tool calls. Some OpenAI-compatible servers
+	// (Ollama, Gemini's compatibility endpoint) omit it: nil then, and the
+	// stream decoder infers it.
+	Index    *int   `json:"index"`
 	ID       string `json:"id"`
 	Type     string `json:"type"`
 	Function *struct {
