@@ -112,8 +112,11 @@ type Part struct {
 	// Formats without explicit cache hints ignore it.
 	CacheControl json.RawMessage
 	// Citations are source references attached to a text part, in the
-	// provider's own JSON form. Nil when none.
-	Citations json.RawMessage
+	// wire form named by CitationsFormat ("openai" annotations, "anthropic"
+	// citations). Nil when none. An encoder writes only citations in its
+	// own format: another provider's would be rejected if sent back.
+	Citations       json.RawMessage
+	CitationsFormat string
 	// Raw is the whole part in the wire form named by RawFormat, kept by a
 	// codec when the canonical fields cannot express all of it: always for
 	// PartOpaque, and optionally for other kinds (an Anthropic document

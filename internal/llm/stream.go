@@ -48,8 +48,10 @@ type Delta struct {
 	StopSequence string
 	// Logprobs is this fragment's logprobs object in OpenAI form.
 	Logprobs json.RawMessage
-	// Citation is one citation to attach to the current text, provider form.
-	Citation json.RawMessage
+	// Citation is one citation to attach to the current text, in the wire
+	// form named by CitationFormat; encoders skip other formats'.
+	Citation       json.RawMessage
+	CitationFormat string
 	// Raw is a stream item the canonical model cannot express, in the wire
 	// form named by RawFormat; converters for other formats ignore it. For
 	// "anthropic" it is one content_block_start, content_block_delta or

@@ -47,7 +47,11 @@ func toolInput(in json.RawMessage) string {
 }
 
 func textPart(b *wireBlock) llm.Part {
-	return llm.Part{Kind: llm.PartText, Text: b.Text, Citations: nonNull(b.Citations), CacheControl: nonNull(b.CacheControl)}
+	p := llm.Part{Kind: llm.PartText, Text: b.Text, Citations: nonNull(b.Citations), CacheControl: nonNull(b.CacheControl)}
+	if p.Citations != nil {
+		p.CitationsFormat = Format
+	}
+	return p
 }
 
 func imagePart(b *wireBlock, path loc) (llm.Part, error) {

@@ -202,7 +202,7 @@ func (d *StreamDecoder) blockDelta(data []byte) (*llm.Chunk, bool, error) {
 	case w.Type == "signature_delta" && w.Signature != "":
 		delta.ReasoningSignature = w.Signature
 	case w.Type == "citations_delta" && !isNull(w.Citation):
-		delta.Citation = w.Citation
+		delta.Citation, delta.CitationFormat = w.Citation, Format
 	default:
 		return nil, false, nil
 	}

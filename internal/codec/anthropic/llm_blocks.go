@@ -38,12 +38,12 @@ func (w *partWriter) appendPart(p *llm.Part, path loc) error {
 	var err error
 	switch p.Kind {
 	case llm.PartText, llm.PartRefusal:
-		if p.Text == "" && p.Citations == nil {
+		if p.Text == "" && (p.Citations == nil || p.CitationsFormat != Format) {
 			return nil
 		}
 		w.dst = append(w.dst, `{"type":"text","text":`...)
 		w.dst = jsonw.AppendString(w.dst, p.Text)
-		if p.Citations != nil {
+		if p.Citations != nil && p.CitationsFormat == Format {
 			if w.dst, err = appendRawField(w.dst, "citations", p.Citations); err != nil {
 				return w.rawError(path.String()+".citations", err)
 			}

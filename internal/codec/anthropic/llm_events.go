@@ -150,7 +150,7 @@ func (e *StreamEncoder) appendDelta(dst []byte, d *llm.Delta) ([]byte, error) {
 			e.wroteText = true
 		}
 	}
-	if d.Citation != nil {
+	if d.Citation != nil && d.CitationFormat == Format {
 		if e.open == kindText && e.wroteText {
 			// Anthropic sends a cited block's citations before its text:
 			// a citation after text starts the next block.

@@ -199,7 +199,7 @@ func TestStreamEncoder(t *testing.T) {
 			name: "a citation after text starts a new block; refusals are text",
 			chunks: []*llm.Chunk{
 				textChunk("Plain. "),
-				{Deltas: []llm.Delta{{Citation: json.RawMessage(`{"type":"char_location","cited_text":"x"}`)}}},
+				{Deltas: []llm.Delta{{Citation: json.RawMessage(`{"type":"char_location","cited_text":"x"}`), CitationFormat: "anthropic"}}},
 				textChunk("Cited."),
 				{Deltas: []llm.Delta{{Refusal: " No more."}}},
 				finishChunk(llm.FinishContentFilter),

@@ -61,8 +61,11 @@ func responseParts(m *respMessageWire) []llm.Part {
 		parts = append(parts, llm.Part{Kind: llm.PartReasoning, Text: r})
 	}
 	if m.Content != "" {
-		parts = append(parts, llm.Part{Kind: llm.PartText, Text: string(m.Content),
-			Citations: annotations(m.Annotations)})
+		p := llm.Part{Kind: llm.PartText, Text: string(m.Content), Citations: annotations(m.Annotations)}
+		if p.Citations != nil {
+			p.CitationsFormat = FormatName
+		}
+		parts = append(parts, p)
 	}
 	if m.Refusal != "" {
 		parts = append(parts, llm.Part{Kind: llm.PartRefusal, Text: string(m.Refusal)})

@@ -149,7 +149,7 @@ func appendJoined(dst []byte, parts []llm.Part, k llm.PartKind) []byte {
 func openAIAnnotations(parts []llm.Part) json.RawMessage {
 	for i := range parts {
 		c := parts[i].Citations
-		if parts[i].Kind != llm.PartText || len(c) == 0 {
+		if parts[i].Kind != llm.PartText || len(c) == 0 || parts[i].CitationsFormat != FormatName {
 			continue
 		}
 		var probe []struct {
