@@ -37,8 +37,20 @@ vet: ## go vet
 lint: ## staticcheck (pinned in go.mod as a tool)
 	$(GO) tool staticcheck $(PKGS)
 
-bench: ## Go micro-benchmarks of the hot path (see docs/benchmarks.md)
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+# The end-to-end harness (bench/). QUICK=1: short runs, under 3 minutes, printed
+# only; the full run (under 10 minutes) also rewrites the results in
+# docs/benchmarks.md. BENCH_ARGS passes more flags, e.g. BENCH_ARGS='-only go-proxy'.
+BENCH_OUT ?= $(if $(QUICK),,docs/benchmarks.md)
+bench: build ## end-to-end benchmark: Sluice vs Go proxy vs nginx vs direct (QUICK=1 for short runs)
+	$(GO) build -o bin/sluicebench ./bench/cmd/sluicebench
+	./bin/sluicebench $(if $(QUICK),-quick) $(if $(BENCH_OUT),-out $(BENCH_OUT)) -command 'make bench$(if $(QUICK), QUICK=1)' $(BENCH_ARGS)
+
+.PHONY: bench-quick bench-go
+bench-go: ## Go micro-benchmarks of the hot path, with allocations (compare runs with benchstat)
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./internal/...
+
+bench-quick: ## make bench QUICK=1
+	@$(MAKE) --no-print-directory bench QUICK=1
 
 FUZZTIME ?= 30s
 fuzz: ## run every fuzz target for FUZZTIME each
