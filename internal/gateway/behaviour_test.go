@@ -10,9 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sluicehq/sluice/internal/config"
-	"github.com/sluicehq/sluice/internal/gateway"
 )
 
 const hello = `{"model":"oai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
@@ -327,18 +324,8 @@ func newSlowStreamUpstream(t *testing.T, done chan struct{}) string {
 // upstream.
 func newEnvWithProvider(t *testing.T, upstream string) *testEnv {
 	t.Helper()
-	cfg, err := config.Parse([]byte(`providers: [ { name: slow, type: openai, base_url: "`+upstream+`/v1", api_key: k } ]`), "slow.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.New(cfg, gateway.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	gs := httptest.NewServer(g.Handler())
-	t.Cleanup(gs.Close)
-	return &testEnv{t: t, gw: g, url: gs.URL}
+	g, url := serveYAML(t, `providers: [ { name: slow, type: openai, base_url: "`+upstream+`/v1", api_key: k } ]`)
+	return &testEnv{t: t, gw: g, url: url}
 }
 
 func TestAnthropicBetaHeaderReachesAnthropicUpstreamsOnly(t *testing.T) {

@@ -199,3 +199,21 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// serveYAML builds a gateway from a config text and serves it on a loopback
+// port; it returns the gateway's base URL.
+func serveYAML(t *testing.T, yaml string) (*gateway.Gateway, string) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml), t.Name()+".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.New(cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	gs := httptest.NewServer(g.Handler())
+	t.Cleanup(gs.Close)
+	return g, gs.URL
+}

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/config"
-	"github.com/sluicehq/sluice/internal/gateway"
 	"github.com/sluicehq/sluice/internal/mock"
 )
 
@@ -27,24 +25,14 @@ func TestEarlyStreamErrorFallsBack(t *testing.T) {
 	t.Cleanup(overloaded.Close)
 	ms := httptest.NewServer(mock.New(mock.Options{}))
 	t.Cleanup(ms.Close)
-	cfg, err := config.Parse([]byte(`
+	_, gsURL := serveYAML(t, `
 providers:
   - { name: busy, type: openai, base_url: "`+overloaded.URL+`/v1", api_key: k }
   - { name: ok, type: openai, base_url: "`+ms.URL+`/v1", api_key: k }
 models:
   - { name: m, strategy: fallback, targets: [ { provider: busy, model: x }, { provider: ok, model: y } ] }
-`), "early.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.New(cfg, gateway.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	gs := httptest.NewServer(g.Handler())
-	t.Cleanup(gs.Close)
-	resp, err := http.Post(gs.URL+"/v1/chat/completions", "application/json",
+`)
+	resp, err := http.Post(gsURL+"/v1/chat/completions", "application/json",
 		strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"answered anyway"}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -103,25 +91,15 @@ func TestPassthroughHardening(t *testing.T) {
 func TestProviderTimeoutIsAnIdleBoundForEveryFormat(t *testing.T) {
 	ms := httptest.NewServer(mock.New(mock.Options{StreamChunks: 8, ChunkInterval: 100 * time.Millisecond}))
 	t.Cleanup(ms.Close)
-	cfg, err := config.Parse([]byte(`
+	_, gsURL := serveYAML(t, `
 providers:
   - { name: oai, type: openai, base_url: "`+ms.URL+`/v1", api_key: k, timeout: 300ms }
   - { name: claude, type: anthropic, base_url: "`+ms.URL+`", api_key: k, timeout: 300ms }
   - { name: gem, type: gemini, base_url: "`+ms.URL+`", api_key: k, timeout: 300ms }
-`), "idle.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.New(cfg, gateway.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	gs := httptest.NewServer(g.Handler())
-	t.Cleanup(gs.Close)
+`)
 	for _, model := range []string{"oai/x", "claude/x", "gem/x"} {
 		t.Run(model, func(t *testing.T) {
-			resp, err := http.Post(gs.URL+"/v1/chat/completions", "application/json", strings.NewReader(
+			resp, err := http.Post(gsURL+"/v1/chat/completions", "application/json", strings.NewReader(
 				`{"model":"`+model+`","stream":true,"messages":[{"role":"user","content":"one two three four five six seven eight"}]}`))
 			if err != nil {
 				t.Fatal(err)
