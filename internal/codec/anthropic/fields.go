@@ -39,3 +39,15 @@ func nonNull(raw json.RawMessage) json.RawMessage {
 	}
 	return raw
 }
+
+// eachField calls fn for each member of the object v, in order; a JSON
+// null is an object without members, anything else is a type error.
+func eachField(v []byte, fn func(key, value []byte) error) error {
+	if isNull(v) {
+		return nil
+	}
+	if v[0] != '{' {
+		return typeError("", "an object", v)
+	}
+	return jsonw.EachMember(v, fn)
+}

@@ -89,13 +89,7 @@ func (m *wireResponse) parse(v []byte) error {
 }
 
 func (d *wireDelta) parse(v []byte) error {
-	if isNull(v) {
-		return nil
-	}
-	if v[0] != '{' {
-		return typeError("", "an object", v)
-	}
-	return jsonw.EachMember(v, func(k, val []byte) error {
+	return eachField(v, func(k, val []byte) error {
 		var err error
 		switch string(k) {
 		case "type":
@@ -128,13 +122,7 @@ func (d *wireDelta) parse(v []byte) error {
 }
 
 func (u *wireUsage) parse(v []byte) error {
-	if isNull(v) {
-		return nil
-	}
-	if v[0] != '{' {
-		return typeError("", "an object", v)
-	}
-	return jsonw.EachMember(v, func(k, val []byte) error {
+	return eachField(v, func(k, val []byte) error {
 		var err error
 		switch string(k) {
 		case "input_tokens":
