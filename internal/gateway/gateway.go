@@ -27,6 +27,9 @@ type Gateway struct {
 	handler  http.Handler
 	draining atomic.Bool
 	stopMock func()
+	// advertised holds each provider's configured model list (the mock's
+	// included), for /v1/models.
+	advertised map[string][]string
 }
 
 // Options are the gateway's dependencies beyond its config.
@@ -63,6 +66,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			Name: p.Name, Type: p.Type, BaseURL: p.BaseURL, APIKey: p.APIKey.Value(),
 			APIVersion: p.APIVersion, Headers: p.Headers, Models: p.Models, Timeout: p.Timeout.Std(),
 		})
+	}
+	g.advertised = make(map[string][]string, len(pcfgs))
+	for _, pc := range pcfgs {
+		g.advertised[pc.Name] = pc.Models
 	}
 	rt, proxies, err := buildRouter(cfg, pcfgs, g.client)
 	if err != nil {
@@ -123,9 +130,6 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Router returns the current router.
 func (g *Gateway) Router() *router.Router { return g.router.Load() }
-
-// Config returns the config the gateway was built from; treat it as read-only.
-func (g *Gateway) Config() *config.Config { return g.cfg }
 
 // Close stops what New started (the mock provider). It does not stop a
 // server serving Handler; see Serve.

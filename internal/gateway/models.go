@@ -110,7 +110,7 @@ func (c *modelCatalog) refresh(done chan struct{}) {
 				ids = append(ids, llm.Model{ID: p.Name() + "/" + m.ID, OwnedBy: p.Name(), Created: m.Created})
 			}
 		}
-		for _, id := range c.g.advertised(p.Name()) {
+		for _, id := range c.g.advertised[p.Name()] {
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, llm.Model{ID: p.Name() + "/" + id, OwnedBy: p.Name(), Created: now})
@@ -126,17 +126,6 @@ func (c *modelCatalog) refresh(done chan struct{}) {
 	c.models, c.expires, c.inflight = out, time.Now().Add(ttl), nil
 	c.mu.Unlock()
 	close(done)
-}
-
-// advertised returns the models a provider's config lists.
-func (g *Gateway) advertised(name string) []string {
-	if name == "mock" {
-		return []string{"echo"}
-	}
-	if p := g.cfg.ProviderByName(name); p != nil {
-		return p.Models
-	}
-	return nil
 }
 
 // handleModels serves GET /v1/models.

@@ -128,30 +128,3 @@ type Reasoning struct {
 	// Disabled turns thinking off explicitly.
 	Disabled bool
 }
-
-// Clone returns a copy of r that can be changed without touching r: the
-// top-level struct and the slices and maps a router or stage typically
-// rewrites (Messages, Stop, Extra, Metadata) are copied; message parts and
-// raw JSON are shared and must be treated as read-only.
-func (r *Request) Clone() *Request {
-	c := *r
-	if r.Messages != nil {
-		c.Messages = append([]Message(nil), r.Messages...)
-	}
-	if r.Stop != nil {
-		c.Stop = append([]string(nil), r.Stop...)
-	}
-	if r.Extra != nil {
-		c.Extra = make(map[string]json.RawMessage, len(r.Extra))
-		for k, v := range r.Extra {
-			c.Extra[k] = v
-		}
-	}
-	if r.Metadata != nil {
-		c.Metadata = make(map[string]string, len(r.Metadata))
-		for k, v := range r.Metadata {
-			c.Metadata[k] = v
-		}
-	}
-	return &c
-}

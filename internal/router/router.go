@@ -99,9 +99,6 @@ func New(providers []Provider, models []VirtualModel) (*Router, error) {
 	return r, nil
 }
 
-// Provider returns the named provider, or nil.
-func (r *Router) Provider(name string) provider.Provider { return r.providers[name] }
-
 // Providers returns the providers in config order.
 func (r *Router) Providers() []provider.Provider {
 	out := make([]provider.Provider, len(r.order))

@@ -230,19 +230,14 @@ func appendStrings(dst []byte, ss []string) []byte {
 // appendStringMap and appendFloatMap write maps with sorted keys, so equal
 // requests encode to equal bytes (caches key on them).
 func appendStringMap(dst []byte, m map[string]string) []byte {
-	dst = append(dst, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = jsonw.AppendString(dst, k)
-		dst = append(dst, ':')
-		dst = jsonw.AppendString(dst, m[k])
-	}
-	return append(dst, '}')
+	return appendMap(dst, m, jsonw.AppendString)
 }
 
 func appendFloatMap(dst []byte, m map[string]float64) []byte {
+	return appendMap(dst, m, func(dst []byte, f float64) []byte { return jsonw.AppendFloat(dst, f, 64) })
+}
+
+func appendMap[V any](dst []byte, m map[string]V, appendValue func([]byte, V) []byte) []byte {
 	dst = append(dst, '{')
 	for i, k := range sortedKeys(m) {
 		if i > 0 {
@@ -250,7 +245,7 @@ func appendFloatMap(dst []byte, m map[string]float64) []byte {
 		}
 		dst = jsonw.AppendString(dst, k)
 		dst = append(dst, ':')
-		dst = jsonw.AppendFloat(dst, m[k], 64)
+		dst = appendValue(dst, m[k])
 	}
 	return append(dst, '}')
 }

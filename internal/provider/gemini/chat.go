@@ -21,17 +21,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := p.withTimeout(ctx)
-	defer cancel()
-	hr, err := p.newRequest(ctx, http.MethodPost, path, "", body)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := p.send(hr)
-	if err != nil {
-		return nil, err
-	}
-	b, err := p.readAll(ctx, resp)
+	b, err := p.post(ctx, path, body)
 	if err != nil {
 		return nil, err
 	}

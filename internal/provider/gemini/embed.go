@@ -21,17 +21,7 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbeddingsRequest) (*llm.
 	if err != nil {
 		return nil, p.own(err)
 	}
-	ctx, cancel := p.withTimeout(ctx)
-	defer cancel()
-	hr, err := p.newRequest(ctx, http.MethodPost, path, "", body)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := p.send(hr)
-	if err != nil {
-		return nil, err
-	}
-	b, err := p.readAll(ctx, resp)
+	b, err := p.post(ctx, path, body)
 	if err != nil {
 		return nil, err
 	}

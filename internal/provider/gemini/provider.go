@@ -149,6 +149,22 @@ func (p *Provider) decodeError(name string, status int, h http.Header, body []by
 }
 
 // readAll reads a whole 2xx body, bounded by maxResponseBytes.
+// post sends body to path under the configured timeout and returns the
+// whole (bounded) answer of a 2xx response.
+func (p *Provider) post(ctx context.Context, path string, body []byte) ([]byte, error) {
+	ctx, cancel := p.withTimeout(ctx)
+	defer cancel()
+	hr, err := p.newRequest(ctx, http.MethodPost, path, "", body)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.send(hr)
+	if err != nil {
+		return nil, err
+	}
+	return p.readAll(ctx, resp)
+}
+
 func (p *Provider) readAll(ctx context.Context, resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
