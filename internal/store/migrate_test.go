@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestOpenSQLite(t *testing.T) { testOpen(t, sqliteConfig(t)) }
+
+func TestOpenPostgres(t *testing.T) { testOpen(t, postgresConfig(t)) }
+
+// testOpen checks Open's migration contract on one empty database.
+func testOpen(t *testing.T, cfg Config) {
+	ctx := context.Background()
+	known, err := readMigrations(migrationFiles, dialectFor(t, cfg).migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantVersions := make([]int64, len(known))
+	for i, m := range known {
+		wantVersions[i] = m.version
+	}
+
+	t.Run("ConcurrentOpens", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			wg.Go(func() {
+				db, err := Open(ctx, cfg)
+				if err == nil {
+					err = db.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Open %d: %v", i, err)
+			}
+		}
+	})
+	t.Run("Idempotent", func(t *testing.T) {
+		for range 2 {
+			db := openTest(t, cfg)
+			if d := cmp.Diff(appliedList(t, db), wantVersions); d != "" {
+				t.Errorf("schema_migrations versions (-got +want):\n%s", d)
+			}
+			if err := db.Ping(ctx); err != nil {
+				t.Errorf("Ping: %v", err)
+			}
+			if got := db.Driver(); got != dialectFor(t, cfg).name {
+				t.Errorf("Driver() = %q", got)
+			}
+		}
+	})
+	t.Run("SchemaNewerThanBinary", func(t *testing.T) {
+		db := openTest(t, cfg)
+		newer := wantVersions[len(wantVersions)-1] + 1
+		ins := db.d.stmt().sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES ").list([]any{newer, "future.sql", int64(0)})
+		if _, err := db.w.ExecContext(ctx, ins.String(), ins.args...); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(ctx, cfg)
+		if !errors.Is(err, ErrSchemaTooNew) {
+			t.Fatalf("Open = %v, want ErrSchemaTooNew", err)
+		}
+		if !strings.Contains(err.Error(), "newer Sluice") {
+			t.Errorf("error %q does not say what to do", err)
+		}
+		del := db.d.stmt().sql("DELETE FROM schema_migrations WHERE version = ").arg(newer)
+		if _, err := db.w.ExecContext(ctx, del.String(), del.args...); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestMigrateMechanismSQLite(t *testing.T) { testMigrateMechanism(t, sqliteConfig(t)) }
+
+func TestMigrateMechanismPostgres(t *testing.T) { testMigrateMechanism(t, postgresConfig(t)) }
+
+// testMigrateMechanism drives migrate with made-up migrations: new files
+// apply in version order, only once, and a failing one leaves no trace.
+func testMigrateMechanism(t *testing.T, cfg Config) {
+	ctx := context.Background()
+	db := openTest(t, cfg)
+	fsys := fstest.MapFS{
+		"m/0001_request_logs.sql": {Data: []byte("SELECT 1")}, // stands for the real 0001, already applied
+		"m/0010_b.sql":            {Data: []byte("CREATE TABLE mig_b (x INTEGER)")},
+		"m/0002_a.sql":            {Data: []byte("CREATE TABLE mig_a (x INTEGER); INSERT INTO mig_a (x) VALUES (1)")},
+	}
+	if err := db.migrate(ctx, fsys, "m"); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if err := db.migrate(ctx, fsys, "m"); err != nil {
+		t.Fatalf("migrate again: %v", err)
+	}
+	if d := cmp.Diff(appliedList(t, db), []int64{1, 2, 10}); d != "" {
+		t.Errorf("versions (-got +want):\n%s", d)
+	}
+	if n := countRows(t, db, "mig_a"); n != 1 {
+		t.Errorf("mig_a has %d rows, want 1 (applied once)", n)
+	}
+
+	fsys["m/0011_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE mig_c (x INTEGER); THIS IS NOT SQL")}
+	err := db.migrate(ctx, fsys, "m")
+	if err == nil || !strings.Contains(err.Error(), "0011_bad.sql") {
+		t.Fatalf("migrate with a bad file = %v, want an error naming it", err)
+	}
+	if d := cmp.Diff(appliedList(t, db), []int64{1, 2, 10}); d != "" {
+		t.Errorf("versions after a failed migration (-got +want):\n%s", d)
+	}
+	if _, err := db.w.ExecContext(ctx, "SELECT x FROM mig_c"); err == nil {
+		t.Error("mig_c exists: the failed migration was not rolled back")
+	}
+
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+	}{
+		{"no number", fstest.MapFS{"m/init.sql": {}}},
+		{"zero", fstest.MapFS{"m/0000_x.sql": {}}},
+		{"not sql", fstest.MapFS{"m/0003_x.txt": {}}},
+		{"duplicate version", fstest.MapFS{"m/0003_x.sql": {}, "m/03_y.sql": {}}},
+		{"empty", fstest.MapFS{"m/.keep": {}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := readMigrations(tc.fsys, "m"); err == nil {
+				t.Error("readMigrations succeeded, want an error")
+			}
+		})
+	}
+}
+
+// appliedList returns schema_migrations' versions in order.
+func appliedList(t *testing.T, db *DB) []int64 {
+	t.Helper()
+	rows, err := db.w.Query("SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var vs []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+func dialectFor(t *testing.T, cfg Config) dialect {
+	t.Helper()
+	switch cfg.Driver {
+	case "", DriverSQLite:
+		return sqliteDialect
+	case DriverPostgres:
+		return postgresDialect
+	}
+	t.Fatalf("no dialect for %q", cfg.Driver)
+	return dialect{}
+}
