@@ -19,7 +19,8 @@ type anthropicRequest struct {
 	MaxTokens *int               `json:"max_tokens"`
 	Stream    bool               `json:"stream"`
 	Tools     []struct {
-		Name string `json:"name"`
+		Name         string  `json:"name"`
+		CacheControl present `json:"cache_control"`
 	} `json:"tools"`
 	ToolChoice *struct {
 		Type string `json:"type"`
@@ -40,12 +41,24 @@ type anthropicContent struct {
 	runes         int // runes of text and of every tool result's text
 	hasToolResult bool
 	toolResult    string
+	hash          promptHash // of every text and tool result's content, in order
+	cacheControl  bool       // a block (or a block of a tool result) has cache_control
 }
 
 type anthropicBlock struct {
-	Type    string          `json:"type"`
-	Text    string          `json:"text"`
-	Content json.RawMessage `json:"content"` // tool_result: string or blocks
+	Type         string          `json:"type"`
+	Text         string          `json:"text"`
+	Content      json.RawMessage `json:"content"` // tool_result: string or blocks
+	CacheControl present         `json:"cache_control"`
+}
+
+// present records whether a JSON member is there and not null, without
+// decoding (or validating) its value.
+type present bool
+
+func (p *present) UnmarshalJSON(b []byte) error {
+	*p = string(b) != "null"
+	return nil
 }
 
 var errAnthropicContent = errors.New("content must be a string or an array of content blocks")
@@ -65,6 +78,7 @@ func (c *anthropicContent) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		c.runes = utf8.RuneCountInString(c.text)
+		c.hash.add(tagText, c.text)
 		return nil
 	case '[':
 		var blocks []anthropicBlock
@@ -72,10 +86,12 @@ func (c *anthropicContent) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		for i := range blocks {
+			c.cacheControl = c.cacheControl || bool(blocks[i].CacheControl)
 			switch blocks[i].Type {
 			case "text":
 				c.text += blocks[i].Text
 				c.runes += utf8.RuneCountInString(blocks[i].Text)
+				c.hash.add(tagText, blocks[i].Text)
 			case "tool_result":
 				var inner anthropicContent
 				if len(blocks[i].Content) > 0 {
@@ -85,6 +101,8 @@ func (c *anthropicContent) UnmarshalJSON(b []byte) error {
 				}
 				c.hasToolResult, c.toolResult = true, inner.text
 				c.runes += utf8.RuneCountInString(inner.text)
+				c.hash.addHash(tagToolResult, inner.hash)
+				c.cacheControl = c.cacheControl || inner.cacheControl
 			}
 		}
 		return nil
@@ -110,12 +128,18 @@ func anthropicConvo(body []byte) (c convo, param, msg string) {
 		return c, "messages", "messages: at least one message is required"
 	}
 	c.model, c.stream, c.maxTokens = req.Model, req.Stream, *req.MaxTokens
+	c.prompt.add(tagModel, c.model)
+	c.cacheControl = req.System.cacheControl
 	if req.System.runes > 0 {
 		c.addMessage(req.System.runes)
+		c.prompt.addHash(tagSystem, req.System.hash)
 	}
 	for i := range req.Messages {
 		m := &req.Messages[i]
 		c.addMessage(m.Content.runes)
+		c.prompt.add(tagMessage, m.Role)
+		c.prompt.addHash(tagText, m.Content.hash)
+		c.cacheControl = c.cacheControl || m.Content.cacheControl
 		switch {
 		case m.Role == "assistant":
 			c.last = lastAssistant
@@ -126,6 +150,10 @@ func anthropicConvo(body []byte) (c convo, param, msg string) {
 		default:
 			c.userText(m.Content.text)
 		}
+	}
+	for i := range req.Tools {
+		c.prompt.add(tagTool, req.Tools[i].Name)
+		c.cacheControl = c.cacheControl || bool(req.Tools[i].CacheControl)
 	}
 	if len(req.Tools) > 0 {
 		c.tool = req.Tools[0].Name

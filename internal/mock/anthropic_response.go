@@ -15,6 +15,7 @@ func (x *exchange) anthropicMessages() {
 	}
 	x.s.models.add(c.model)
 	a := c.answer()
+	x.cacheExplicit(&c, &a)
 	if c.stream {
 		x.anthropicStream(&c, &a)
 		return
@@ -33,15 +34,16 @@ func (x *exchange) anthropicMessages() {
 	buf = append(buf, `],"stop_reason":`...)
 	buf = jsonw.AppendString(buf, anthropicStop(a.finish))
 	buf = append(buf, `,"stop_sequence":null,"usage":`...)
-	buf = appendAnthropicUsage(buf, a.promptTokens, a.completionTokens)
+	buf = appendAnthropicUsage(buf, &a, a.completionTokens, true)
 	*b = append(buf, '}')
 	writeJSON(x.w, http.StatusOK, *b, x.drop)
 }
 
 // anthropicStream streams an answer with Anthropic's event sequence:
 // message_start, content_block_start, ping, content_block_delta ×N,
-// content_block_stop, message_delta (stop reason and output tokens) and
-// message_stop.
+// content_block_stop, message_delta (stop reason and output tokens, and
+// the input and cache tokens again when the request used cache_control)
+// and message_stop.
 func (x *exchange) anthropicStream(c *convo, a *answer) {
 	var frags []string
 	if a.toolName != "" {
@@ -55,7 +57,7 @@ func (x *exchange) anthropicStream(c *convo, a *answer) {
 	b := append(sw.begin("message_start"), `{"type":"message_start","message":`...)
 	b = x.appendAnthropicHead(b, c.model)
 	b = append(b, `[],"stop_reason":null,"stop_sequence":null,"usage":`...)
-	b = appendAnthropicUsage(b, a.promptTokens, 1)
+	b = appendAnthropicUsage(b, a, 1, true)
 	sw.send(append(b, "}}"...))
 
 	b = append(sw.begin("content_block_start"), `{"type":"content_block_start","index":0,"content_block":`...)
@@ -81,9 +83,15 @@ func (x *exchange) anthropicStream(c *convo, a *answer) {
 
 	b = append(sw.begin("message_delta"), `{"type":"message_delta","delta":{"stop_reason":`...)
 	b = jsonw.AppendString(b, anthropicStop(a.finish))
-	b = append(b, `,"stop_sequence":null},"usage":{"output_tokens":`...)
-	b = jsonw.AppendInt(b, int64(a.completionTokens))
-	sw.send(append(b, "}}"...))
+	b = append(b, `,"stop_sequence":null},"usage":`...)
+	if c.cacheControl {
+		b = appendAnthropicUsage(b, a, a.completionTokens, false)
+	} else {
+		b = append(b, `{"output_tokens":`...)
+		b = jsonw.AppendInt(b, int64(a.completionTokens))
+		b = append(b, '}')
+	}
+	sw.send(append(b, '}'))
 	sw.send(append(sw.begin("message_stop"), `{"type":"message_stop"}`...))
 }
 
@@ -113,14 +121,23 @@ func (x *exchange) appendToolUse(b []byte, a *answer, whole bool) []byte {
 	return append(b, '}')
 }
 
-// appendAnthropicUsage appends an Anthropic usage object. input_tokens
-// excludes cache tokens, which the mock never has.
-func appendAnthropicUsage(b []byte, in, out int) []byte {
+// appendAnthropicUsage appends an Anthropic usage object with out output
+// tokens and a's prompt tokens split, as Anthropic does, into input_tokens
+// (not cached), cache_creation_input_tokens and cache_read_input_tokens.
+// tier adds service_tier, which message_delta's usage does not carry.
+func appendAnthropicUsage(b []byte, a *answer, out int, tier bool) []byte {
 	b = append(b, `{"input_tokens":`...)
-	b = jsonw.AppendInt(b, int64(in))
-	b = append(b, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":`...)
+	b = jsonw.AppendInt(b, int64(a.promptTokens-a.cacheRead-a.cacheWrite))
+	b = append(b, `,"cache_creation_input_tokens":`...)
+	b = jsonw.AppendInt(b, int64(a.cacheWrite))
+	b = append(b, `,"cache_read_input_tokens":`...)
+	b = jsonw.AppendInt(b, int64(a.cacheRead))
+	b = append(b, `,"output_tokens":`...)
 	b = jsonw.AppendInt(b, int64(out))
-	return append(b, `,"service_tier":"standard"}`...)
+	if tier {
+		b = append(b, `,"service_tier":"standard"`...)
+	}
+	return append(b, '}')
 }
 
 func anthropicStop(f finish) string {

@@ -68,6 +68,25 @@ func BenchmarkGenerateContent(b *testing.B) {
 	benchServe(b, mock.Options{}, "/v1beta/models/gemini-2.5-flash:generateContent", body)
 }
 
+// The prompt-caching benchmarks send a 1103-token prompt (4.4 kB of text)
+// again and again, so every answer after the first reports cached tokens.
+
+func BenchmarkChatCompletionCachedPrompt(b *testing.B) {
+	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + text1103 + `"}],"max_tokens":256}`
+	benchServe(b, mock.Options{}, "/v1/chat/completions", body)
+}
+
+func BenchmarkMessagesCacheControl(b *testing.B) {
+	body := `{"model":"claude-haiku-4-5","max_tokens":256,"stream":true,"system":[{"type":"text",` +
+		`"text":"` + text1103 + `","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"Hi"}]}`
+	benchServe(b, mock.Options{}, "/v1/messages", body)
+}
+
+func BenchmarkGenerateContentCachedPrompt(b *testing.B) {
+	body := `{"contents":[{"role":"user","parts":[{"text":"` + text1103 + `"}]}]}`
+	benchServe(b, mock.Options{}, "/v1beta/models/gemini-2.5-flash:generateContent", body)
+}
+
 func BenchmarkEmbeddings(b *testing.B) {
 	body := `{"model":"text-embedding-3-small","input":["The quick brown fox","jumps over the lazy dog"],"dimensions":256}`
 	benchServe(b, mock.Options{}, "/v1/embeddings", body)

@@ -26,6 +26,12 @@ type convo struct {
 
 	promptRunes int // runes of all prompt text
 	messages    int // messages, counting a separate system instruction as one
+	// prompt hashes the prompt as parsed: model, system, messages (role,
+	// text and tool-result text) and tool names, in order.
+	prompt promptHash
+	// cacheControl is set when an Anthropic system block, content block or
+	// tool carries cache_control.
+	cacheControl bool
 
 	last         lastKind
 	lastUserText string // text of the latest user message that had no tool results
@@ -67,6 +73,11 @@ type answer struct {
 
 	promptTokens     int
 	completionTokens int
+	// cacheRead and cacheWrite are the prompt tokens read from and written
+	// to the provider's prompt cache; both are part of promptTokens. Zero
+	// until the handler applies its API's caching rule.
+	cacheRead  int
+	cacheWrite int
 }
 
 // answer decides the answer to c; see README.md for the rules and the

@@ -5,6 +5,6 @@
 // It writes its wire JSON itself, independently of the gateway's codecs
 // (sharing only package jsonw's primitives, which are fuzzed against
 // encoding/json), so that a codec bug shows up in tests instead of being
-// mirrored; README.md lists the routes, the answer rules and the
-// token-count formula.
+// mirrored; README.md lists the routes, the answer rules, the
+// token-count formula and the simulated prompt caching.
 package mock

@@ -78,6 +78,11 @@ func FuzzOpenAIChat(f *testing.F) {
 
 func FuzzAnthropicMessages(f *testing.F) {
 	seedBodies(f, "/v1/messages", func(c conv, stream bool) string { return anthropicBody(f, c, stream) })
+	f.Add([]byte(anthropicCacheBody("Hello there", ephemeral, true)))
+	f.Add([]byte(anthropicCacheBody("Hello there", `,"cache_control":null`, false)))
+	f.Add([]byte(`{"model":"m","max_tokens":9,"system":[{"type":"text","text":"s","cache_control":{}}],` +
+		`"tools":[{"name":"t","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":[` +
+		`{"type":"tool_result","content":[{"type":"text","text":"r","cache_control":{"type":"ephemeral"}}]}]}]}`))
 	m := mock.New(mock.Options{StreamChunks: 3})
 	f.Fuzz(func(t *testing.T, body []byte) { fuzzServe(t, m, "/v1/messages", body) })
 }

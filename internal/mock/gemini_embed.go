@@ -59,7 +59,7 @@ func (x *exchange) geminiEmbed(model string, batch bool) {
 			x.fail(http.StatusBadRequest, "", where, "* EmbedContentRequest.content: contents is not specified")
 			return
 		}
-		inputs[i].text, _, _, _ = r.Content.scan()
+		inputs[i].text = r.Content.scan().text
 		d, ok := dimensions(r.OutputDimensionality)
 		if !ok {
 			x.fail(http.StatusBadRequest, "", "outputDimensionality",

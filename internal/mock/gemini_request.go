@@ -43,25 +43,34 @@ type geminiPart struct {
 	} `json:"functionResponse"`
 }
 
-// scan returns the content's text (its text parts joined), the text of its
-// last function response, whether it has one, and the runes of both kinds
-// of text.
-func (gc *geminiContent) scan() (text, result string, hasResult bool, runes int) {
+// geminiScan is what the mock reads from a content.
+type geminiScan struct {
+	text      string // the text parts joined
+	result    string // the text of the last function response
+	hasResult bool   // some part is a function response
+	runes     int    // runes of the text parts and function-response texts
+	hash      promptHash
+}
+
+// scan reads the content's parts.
+func (gc *geminiContent) scan() (sc geminiScan) {
 	for i := range gc.Parts {
 		p := &gc.Parts[i]
 		if p.FunctionResponse != nil {
-			result, hasResult = geminiResultText(p.FunctionResponse.Response), true
-			runes += utf8.RuneCountInString(result)
+			sc.result, sc.hasResult = geminiResultText(p.FunctionResponse.Response), true
+			sc.runes += utf8.RuneCountInString(sc.result)
+			sc.hash.add(tagToolResult, sc.result)
 			continue
 		}
-		if text == "" {
-			text = p.Text
+		if sc.text == "" {
+			sc.text = p.Text
 		} else {
-			text += p.Text
+			sc.text += p.Text
 		}
-		runes += utf8.RuneCountInString(p.Text)
+		sc.runes += utf8.RuneCountInString(p.Text)
+		sc.hash.add(tagText, p.Text)
 	}
-	return text, result, hasResult, runes
+	return sc
 }
 
 // geminiResultText is the text of a function response: a string response
@@ -114,9 +123,11 @@ func geminiConvo(body []byte, model string) (c convo, param, msg string) {
 		}
 		c.maxTokens = *gc.MaxOutputTokens
 	}
+	c.prompt.add(tagModel, c.model)
 	if si := req.SystemInstruction; si != nil {
-		if _, _, _, runes := si.scan(); runes > 0 {
-			c.addMessage(runes)
+		if sc := si.scan(); sc.runes > 0 {
+			c.addMessage(sc.runes)
+			c.prompt.addHash(tagSystem, sc.hash)
 		}
 	}
 	for i := range req.Contents {
@@ -125,23 +136,28 @@ func geminiConvo(body []byte, model string) (c convo, param, msg string) {
 			return c, "contents[" + strconv.Itoa(i) + "].parts", "* GenerateContentRequest.contents[" +
 				strconv.Itoa(i) + "].parts: contents.parts must not be empty"
 		}
-		text, result, hasResult, runes := gc.scan()
-		c.addMessage(runes)
+		sc := gc.scan()
+		c.addMessage(sc.runes)
+		c.prompt.add(tagMessage, gc.Role)
+		c.prompt.addHash(tagText, sc.hash)
 		switch {
 		case gc.Role != "" && gc.Role != "user" && gc.Role != "model" && gc.Role != "function":
 			return c, "contents[" + strconv.Itoa(i) + "].role", "Please use a valid role: user, model."
-		case hasResult:
-			c.last, c.toolResult = lastToolResult, result
+		case sc.hasResult:
+			c.last, c.toolResult = lastToolResult, sc.result
 		case gc.Role == "model":
 			c.last = lastAssistant
 		default:
-			c.userText(text)
+			c.userText(sc.text)
 		}
 	}
+	offered := false
 	for _, t := range req.Tools {
-		if len(t.FunctionDeclarations) > 0 {
-			c.tool = t.FunctionDeclarations[0].Name
-			break
+		for _, fd := range t.FunctionDeclarations {
+			c.prompt.add(tagTool, fd.Name)
+			if !offered {
+				c.tool, offered = fd.Name, true
+			}
 		}
 	}
 	if tc := req.ToolConfig; tc != nil && c.tool != "" {

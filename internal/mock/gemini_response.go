@@ -18,6 +18,7 @@ func (x *exchange) geminiGenerate(model string, stream bool) {
 	}
 	x.s.models.add(c.model)
 	a := c.answer()
+	x.cacheAutomatic(&c, &a)
 	if !stream {
 		b := getBuf()
 		defer putBuf(b)
@@ -69,9 +70,19 @@ func (x *exchange) appendGeminiChunk(b []byte, c *convo, a *answer, text string,
 		b = jsonw.AppendInt(b, int64(a.completionTokens))
 		b = append(b, `,"totalTokenCount":`...)
 		b = jsonw.AppendInt(b, int64(a.promptTokens+a.completionTokens))
+		if a.cacheRead > 0 { // Gemini omits zero counts
+			b = append(b, `,"cachedContentTokenCount":`...)
+			b = jsonw.AppendInt(b, int64(a.cacheRead))
+		}
 		b = append(b, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
 		b = jsonw.AppendInt(b, int64(a.promptTokens))
-		b = append(b, `}]}`...)
+		b = append(b, `}]`...)
+		if a.cacheRead > 0 {
+			b = append(b, `,"cacheTokensDetails":[{"modality":"TEXT","tokenCount":`...)
+			b = jsonw.AppendInt(b, int64(a.cacheRead))
+			b = append(b, `}]`...)
+		}
+		b = append(b, '}')
 	}
 	b = append(b, `,"modelVersion":`...)
 	b = jsonw.AppendString(b, c.model)

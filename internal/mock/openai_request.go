@@ -119,9 +119,12 @@ func openAIConvo(body []byte, deployment string) (c convo, param, msg string) {
 		}
 		c.maxTokens = *mt
 	}
+	c.prompt.add(tagModel, c.model)
 	for i := range req.Messages {
 		m := &req.Messages[i]
 		c.addMessage(utf8.RuneCountInString(m.Content.text))
+		c.prompt.add(tagMessage, m.Role)
+		c.prompt.add(tagText, m.Content.text)
 		switch m.Role {
 		case "user":
 			c.userText(m.Content.text)
@@ -134,6 +137,9 @@ func openAIConvo(body []byte, deployment string) (c convo, param, msg string) {
 		default:
 			return c, "messages[" + strconv.Itoa(i) + "].role", "invalid role " + strconv.Quote(m.Role)
 		}
+	}
+	for i := range req.Tools {
+		c.prompt.add(tagTool, req.Tools[i].name())
 	}
 	c.tool = openAIToolChoice(req.Tools, req.ToolChoice)
 	return c, "", ""

@@ -20,6 +20,7 @@ func (x *exchange) openAIChat(deployment string) {
 	}
 	x.s.models.add(c.model)
 	a := c.answer()
+	x.cacheAutomatic(&c, &a)
 	if c.stream {
 		x.openAIStream(&c, &a)
 		return
@@ -132,7 +133,7 @@ func (x *exchange) appendOpenAIHead(b []byte, object, model string) []byte {
 }
 
 // appendOpenAIUsage appends an OpenAI usage object, with the detail
-// objects real answers carry.
+// objects real answers carry. prompt_tokens includes the cached tokens.
 func appendOpenAIUsage(b []byte, a *answer) []byte {
 	b = append(b, `{"prompt_tokens":`...)
 	b = jsonw.AppendInt(b, int64(a.promptTokens))
@@ -140,7 +141,9 @@ func appendOpenAIUsage(b []byte, a *answer) []byte {
 	b = jsonw.AppendInt(b, int64(a.completionTokens))
 	b = append(b, `,"total_tokens":`...)
 	b = jsonw.AppendInt(b, int64(a.promptTokens+a.completionTokens))
-	return append(b, `,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},`+
+	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+	b = jsonw.AppendInt(b, int64(a.cacheRead))
+	return append(b, `,"audio_tokens":0},`+
 		`"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,`+
 		`"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}`...)
 }

@@ -43,8 +43,8 @@ type Stats struct {
 }
 
 // Server is the mock provider, an http.Handler. It is safe for concurrent
-// use; its state (counters, last request, pending faults, models seen) lives
-// until Reset.
+// use; its state (counters, last request, pending faults, models seen,
+// prompts answered) lives until Reset.
 type Server struct {
 	latency  time.Duration
 	chunks   int
@@ -58,6 +58,7 @@ type Server struct {
 	last     atomic.Pointer[record]
 	faults   faultQueue
 	models   modelSet
+	prompts  promptMemory // for the simulated prompt caching
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -78,13 +79,14 @@ func New(opts Options) *Server {
 // Stats returns the current counters.
 func (s *Server) Stats() Stats { return Stats{Requests: s.requests.Load()} }
 
-// Reset zeroes the counters and forgets the last request, pending faults
-// and the models seen so far.
+// Reset zeroes the counters and forgets the last request, pending faults,
+// the models seen so far and the prompts answered (so nothing is cached).
 func (s *Server) Reset() {
 	s.requests.Store(0)
 	s.last.Store(nil)
 	s.faults.clear()
 	s.models.clear()
+	s.prompts.clear()
 }
 
 // ServeHTTP answers one request; see the package doc for the routes.
