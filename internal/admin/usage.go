@@ -1,0 +1,106 @@
+package admin
+
+import (
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/jsonw"
+	"github.com/sluicehq/sluice/internal/store"
+)
+
+// handleUsage serves GET /admin/v1/usage: totals and a time series over a
+// range, overall and per group:
+//
+//	{"from","to","bucket_seconds","totals":{stats},
+//	 "groups":[{"key","totals":{stats},"series":[{"start",stats…}]}]}
+//
+// Groups come largest first; without group_by there is one group with key
+// "". Buckets without records are left out of a series.
+func (s *server) handleUsage(w http.ResponseWriter, r *http.Request) error {
+	q, perr := parseUsageQuery(r.URL.Query(), s.now())
+	if perr != nil {
+		return perr
+	}
+	rep, err := s.logs.Usage(r.Context(), q)
+	if err != nil {
+		return storeError(err)
+	}
+	writeJSON(w, http.StatusOK, appendUsage(make([]byte, 0, 4096), &rep))
+	return nil
+}
+
+// appendUsage appends rep as handleUsage's answer.
+func appendUsage(dst []byte, rep *store.UsageReport) []byte {
+	dst = append(dst, '{')
+	dst = jsonw.AppendKey(dst, "from")
+	dst = appendTime(dst, rep.From)
+	dst = jsonw.AppendKey(dst, "to")
+	dst = appendTime(dst, rep.To)
+	dst = appendInt(dst, "bucket_seconds", int64(rep.Bucket/time.Second))
+	dst = jsonw.AppendKey(dst, "totals")
+	dst = appendStats(append(dst, '{'), &rep.Totals)
+	dst = append(dst, '}')
+	dst = jsonw.AppendKey(dst, "groups")
+	dst = append(dst, '[')
+	for i := range rep.Groups {
+		g := &rep.Groups[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '{')
+		dst = appendStr(dst, "key", g.Key)
+		dst = jsonw.AppendKey(dst, "totals")
+		dst = appendStats(append(dst, '{'), &g.Totals)
+		dst = append(dst, '}')
+		dst = jsonw.AppendKey(dst, "series")
+		dst = append(dst, '[')
+		for j := range g.Series {
+			b := &g.Series[j]
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '{')
+			dst = jsonw.AppendKey(dst, "start")
+			dst = appendTime(dst, b.Start)
+			dst = appendStats(dst, &b.Stats)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']', '}')
+	}
+	return append(dst, ']', '}')
+}
+
+// appendStats appends the members of st (no braces): counts, tokens,
+// money as appendUSD and micros, the cache hit ratio rounded to 6
+// decimals, and latency and TTFT percentiles in milliseconds.
+func appendStats(dst []byte, st *store.Stats) []byte {
+	dst = appendInt(dst, "requests", st.Requests)
+	dst = appendInt(dst, "errors", st.Errors)
+	dst = appendInt(dst, "prompt_tokens", st.PromptTokens)
+	dst = appendInt(dst, "completion_tokens", st.CompletionTokens)
+	dst = appendInt(dst, "cached_tokens", st.CachedTokens)
+	dst = jsonw.AppendKey(dst, "cost_usd")
+	dst = appendUSD(dst, st.CostMicros)
+	dst = appendInt(dst, "cost_micros", st.CostMicros)
+	dst = jsonw.AppendKey(dst, "saved_usd")
+	dst = appendUSD(dst, st.SavedMicros)
+	dst = appendInt(dst, "saved_micros", st.SavedMicros)
+	dst = appendInt(dst, "cache_hits", st.CacheHits)
+	dst = jsonw.AppendKey(dst, "cache_hit_ratio")
+	dst = jsonw.AppendFloat(dst, math.Round(st.CacheHitRatio*1e6)/1e6, 64)
+	dst = jsonw.AppendKey(dst, "latency_ms")
+	dst = appendPercentiles(dst, st.LatencyP50, st.LatencyP95, st.LatencyP99)
+	dst = jsonw.AppendKey(dst, "ttft_ms")
+	return appendPercentiles(dst, st.TTFTP50, st.TTFTP95, st.TTFTP99)
+}
+
+func appendPercentiles(dst []byte, p50, p95, p99 int64) []byte {
+	dst = append(dst, `{"p50":`...)
+	dst = appendMillis(dst, p50)
+	dst = append(dst, `,"p95":`...)
+	dst = appendMillis(dst, p95)
+	dst = append(dst, `,"p99":`...)
+	dst = appendMillis(dst, p99)
+	return append(dst, '}')
+}
