@@ -22,6 +22,16 @@ type Config struct {
 	// Mock runs the built-in mock provider in-process (the embedded default
 	// switches it on). Zero value: off.
 	Mock Mock `yaml:"mock"`
+	// Store is where state and request logs are kept.
+	Store Store `yaml:"store"`
+	// RequestLog is the durable per-request log.
+	RequestLog RequestLog `yaml:"request_log"`
+	// Metrics is the Prometheus endpoint.
+	Metrics Metrics `yaml:"metrics"`
+	// Tracing is OpenTelemetry export.
+	Tracing Tracing `yaml:"tracing"`
+	// Pricing overrides the built-in pricing catalog per model.
+	Pricing []Price `yaml:"pricing"`
 
 	// Path is the file the config was loaded from; empty for the embedded
 	// default. Not part of the YAML.

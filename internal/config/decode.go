@@ -107,6 +107,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.boolean(n, v, path)
 	case v.CanInt():
 		d.integer(n, v, path)
+	case v.CanFloat():
+		d.float(n, v, path)
 	default:
 		panic("config: schema field of unsupported type " + t.String()) // a programming error
 	}
@@ -116,7 +118,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) object(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
 		if path == "" {
-			d.errorf(n.Line, "", "the top level must be a mapping of keys (server, log, providers, models, mock), got %s", describe(n))
+			d.errorf(n.Line, "", "the top level must be a mapping of keys (server, log, providers, models, mock, store, request_log, metrics, tracing, pricing), got %s", describe(n))
 			return
 		}
 		d.errorf(n.Line, path, "must be a mapping of keys, got %s", describe(n))

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/provider"
@@ -18,6 +19,19 @@ const (
 	defaultLogFormat         = "text"
 	defaultProviderTimeout   = Duration(10 * time.Minute)
 	defaultWeight            = 1
+	defaultStoreDriver       = "sqlite"
+	defaultStoreFile         = "sluice.db"
+	defaultLogQueueSize      = 10000
+	defaultLogBatchSize      = 500
+	defaultLogFlushInterval  = Duration(time.Second)
+	defaultLogWriteTimeout   = Duration(5 * time.Second)
+	defaultLogRetryInterval  = Duration(5 * time.Second)
+	defaultLogMaxAge         = Duration(30 * 24 * time.Hour)
+	defaultPayloadMaxBytes   = 64 << 10
+	defaultWebhookBatchSize  = 100
+	defaultWebhookFlush      = Duration(5 * time.Second)
+	defaultWebhookRetries    = 5
+	defaultServiceName       = "sluice"
 	strategyWeighted         = "weighted"
 	strategyFallback         = "fallback"
 )
@@ -48,6 +62,7 @@ func (c *Config) ApplyDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = defaultLogFormat
 	}
+	c.telemetryDefaults()
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		if p.BaseURL == "" {
@@ -70,6 +85,51 @@ func (c *Config) ApplyDefaults() {
 				t.Weight = defaultWeight
 			}
 		}
+	}
+}
+
+// telemetryDefaults fills the store, request_log, metrics and tracing
+// sections.
+func (c *Config) telemetryDefaults() {
+	st := &c.Store
+	if st.Driver == "" {
+		st.Driver = defaultStoreDriver
+	}
+	if st.Driver == defaultStoreDriver && st.DSN == "" {
+		st.DSN = Secret(filepath.Join(c.Server.DataDir, defaultStoreFile))
+	}
+	l := &c.RequestLog
+	c.defaultTrue(&l.Enabled, "request_log.enabled")
+	c.defaultInt(&l.QueueSize, "request_log.queue_size", defaultLogQueueSize)
+	c.defaultInt(&l.BatchSize, "request_log.batch_size", defaultLogBatchSize)
+	c.defaultDuration(&l.FlushInterval, "request_log.flush_interval", defaultLogFlushInterval)
+	c.defaultDuration(&l.WriteTimeout, "request_log.write_timeout", defaultLogWriteTimeout)
+	c.defaultDuration(&l.RetryInterval, "request_log.retry_interval", defaultLogRetryInterval)
+	c.defaultDuration(&l.Retention.MaxAge, "request_log.retention.max_age", defaultLogMaxAge)
+	c.defaultInt(&l.Payloads.MaxBytes, "request_log.payloads.max_bytes", defaultPayloadMaxBytes)
+	wh := &l.Export.Webhook
+	c.defaultInt(&wh.BatchSize, "request_log.export.webhook.batch_size", defaultWebhookBatchSize)
+	c.defaultDuration(&wh.FlushInterval, "request_log.export.webhook.flush_interval", defaultWebhookFlush)
+	c.defaultInt(&wh.MaxRetries, "request_log.export.webhook.max_retries", defaultWebhookRetries)
+	c.defaultTrue(&c.Metrics.Enabled, "metrics.enabled")
+	if c.Tracing.ServiceName == "" {
+		c.Tracing.ServiceName = defaultServiceName
+	}
+	if c.Tracing.SampleRatio == 0 && !c.src.explicit("tracing.sample_ratio") {
+		c.Tracing.SampleRatio = 1
+	}
+}
+
+// defaultTrue sets a switch that is on unless the file says false.
+func (c *Config) defaultTrue(b *bool, path string) {
+	if !*b && !c.src.explicit(path) {
+		*b = true
+	}
+}
+
+func (c *Config) defaultInt(i *int, path string, def int) {
+	if *i == 0 && !c.src.explicit(path) {
+		*i = def
 	}
 }
 

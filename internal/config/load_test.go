@@ -45,7 +45,19 @@ func TestParseExample(t *testing.T) {
 			Name: "chat-default", Strategy: "weighted",
 			Targets: []Target{{Provider: "mock-a", Model: "gpt-4o-mini", Weight: 1}},
 		}},
-		Path: "example.yaml",
+		Store: Store{Driver: "sqlite", DSN: "data/sluice.db"},
+		RequestLog: RequestLog{
+			Enabled: true, QueueSize: defaultLogQueueSize, BatchSize: defaultLogBatchSize,
+			FlushInterval: defaultLogFlushInterval, WriteTimeout: defaultLogWriteTimeout,
+			RetryInterval: defaultLogRetryInterval,
+			Retention:     Retention{MaxAge: defaultLogMaxAge},
+			Payloads:      Payloads{MaxBytes: defaultPayloadMaxBytes},
+			Export: Export{Webhook: Webhook{BatchSize: defaultWebhookBatchSize,
+				FlushInterval: defaultWebhookFlush, MaxRetries: defaultWebhookRetries}},
+		},
+		Metrics: Metrics{Enabled: true},
+		Tracing: Tracing{ServiceName: "sluice", SampleRatio: 1},
+		Path:    "example.yaml",
 	}
 	if diff := cmp.Diff(want, c, cmp.AllowUnexported(Config{}), ignoreSource); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)

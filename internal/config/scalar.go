@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"reflect"
 	"strconv"
 	"time"
@@ -107,6 +108,24 @@ func (d *decoder) integer(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	v.SetInt(i)
+	d.src.set[path] = true
+}
+
+// float stores a YAML number (integer or decimal); .inf and .nan are
+// rejected.
+func (d *decoder) float(n *yaml.Node, v reflect.Value, path string) {
+	s, ok := d.scalar(n, path, "a number")
+	if !ok || s.tag == "!!null" {
+		return
+	}
+	var f float64
+	if s.tag != "!!int" && s.tag != "!!float" ||
+		(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: s.text}).Decode(&f) != nil ||
+		math.IsInf(f, 0) || math.IsNaN(f) {
+		d.errorf(n.Line, path, "must be a number%s", s.got())
+		return
+	}
+	v.SetFloat(f)
 	d.src.set[path] = true
 }
 

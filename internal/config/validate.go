@@ -31,6 +31,10 @@ func (c *Config) validate() []*Error {
 	v.server()
 	v.log()
 	v.mock()
+	v.store()
+	v.requestLog()
+	v.tracing()
+	v.pricing()
 	names := v.providers()
 	v.models(names)
 	return v.errs

@@ -47,6 +47,47 @@ func TestParseValidationErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "store driver and postgres dsn",
+			src:  "store: {driver: mysql}\n",
+			want: []string{`sluice.yaml:1: store.driver: must be sqlite or postgres, got "mysql"`},
+		},
+		{
+			name: "postgres needs a postgres URL",
+			src:  "store:\n  driver: postgres\n  dsn: \"mysql://u:hunter2@h/db\"\n",
+			want: []string{"sluice.yaml:3: store.dsn: must be a postgres:// URL"},
+		},
+		{
+			name: "request log sizes and export",
+			src: "request_log:\n  queue_size: 0\n  flush_interval: 0s\n  payloads: {routes: [v1/chat]}\n" +
+				"  export:\n    webhook: {url: \"ftp://x\", headers: {\"Bad Name\": v}}\n",
+			want: []string{
+				"sluice.yaml:2: request_log.queue_size: must be greater than 0",
+				"sluice.yaml:3: request_log.flush_interval: must be greater than 0",
+				`sluice.yaml:4: request_log.payloads.routes[0]: must be a path starting with /, got "v1/chat"`,
+				"sluice.yaml:6: request_log.export.webhook.url: must be an absolute http(s) URL",
+				`sluice.yaml:6: request_log.export.webhook.headers["Bad Name"]: not a valid HTTP header name`,
+			},
+		},
+		{
+			name: "tracing needs an endpoint and a ratio from 0 to 1",
+			src:  "tracing: {enabled: true, sample_ratio: 1.5}\n",
+			want: []string{
+				"sluice.yaml:1: tracing.sample_ratio: must be from 0 to 1",
+				"sluice.yaml:1: tracing.endpoint: required when tracing is enabled: the OTLP/HTTP collector, e.g. http://127.0.0.1:4318",
+			},
+		},
+		{
+			name: "prices are exact decimals",
+			src: "pricing:\n  - {model: gpt-4o, input: \"2.50\", output: \"abc\"}\n" +
+				"  - {model: gpt-4o, input: 1, output: 2}\n  - {input: 1}\n",
+			want: []string{
+				`sluice.yaml:2: pricing[0].output: usage: invalid USD amount "abc": not a decimal number`,
+				`sluice.yaml:3: pricing[1].model: "gpt-4o" is priced twice (first at line 2)`,
+				`sluice.yaml:4: pricing[2].model: required: "provider/model" or a bare model name`,
+				`sluice.yaml:4: pricing[2].output: required: US dollars per million tokens, e.g. "2.50"`,
+			},
+		},
+		{
 			name: "log level and format",
 			src:  "log:\n  level: verbose\n  format: yaml\n",
 			want: []string{
