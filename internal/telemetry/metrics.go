@@ -43,9 +43,9 @@ type Metrics struct {
 
 	inflightRequests prometheus.Gauge
 	inflightStreams  prometheus.Gauge
-	// doneRequest and doneStream are the closures RequestStarted returns,
-	// built once so that starting a request allocates nothing.
-	doneRequest, doneStream func()
+	// endRequest and endStream are the gauges' Dec, bound once so that
+	// RequestStarted and StreamStarted allocate nothing.
+	endRequest, endStream func()
 
 	// known is the set of model names used as the model label as-is;
 	// replaced whole by SetKnownModels (copy-on-write).
@@ -108,11 +108,8 @@ func NewMetrics(cfg MetricsConfig) *Metrics {
 		Name: "sluice_inflight_streams",
 		Help: "Streamed requests being served.",
 	})
-	m.doneRequest = m.inflightRequests.Dec
-	m.doneStream = func() {
-		m.inflightStreams.Dec()
-		m.inflightRequests.Dec()
-	}
+
+	m.endRequest, m.endStream = m.inflightRequests.Dec, m.inflightStreams.Dec
 
 	queueDepth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sluice_log_queue_depth",
@@ -168,17 +165,21 @@ func (m *Metrics) Handler() http.Handler {
 	})
 }
 
-// RequestStarted counts a request as in flight (and as a stream when
-// stream is true) and returns the function that ends it. done must be
-// called exactly once, when the response is finished; calling it twice
-// makes the gauges undercount. It allocates nothing.
-func (m *Metrics) RequestStarted(stream bool) (done func()) {
+// RequestStarted counts a request as in flight and returns the function
+// that ends it. done must be called exactly once, when the response is
+// finished; calling it twice makes the gauge undercount. It allocates
+// nothing.
+func (m *Metrics) RequestStarted() (done func()) {
 	m.inflightRequests.Inc()
-	if stream {
-		m.inflightStreams.Inc()
-		return m.doneStream
-	}
-	return m.doneRequest
+	return m.endRequest
+}
+
+// StreamStarted counts a stream as in flight (its request is counted by
+// RequestStarted too) and returns the function that ends
+// it, to be called exactly once. It allocates nothing.
+func (m *Metrics) StreamStarted() (done func()) {
+	m.inflightStreams.Inc()
+	return m.endStream
 }
 
 // RegisterQueue connects the log-queue series to the request-log

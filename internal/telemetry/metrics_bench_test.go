@@ -53,7 +53,7 @@ func BenchmarkRequestStarted(b *testing.B) {
 	m := NewMetrics(MetricsConfig{})
 	b.ReportAllocs()
 	for b.Loop() {
-		m.RequestStarted(true)()
+		m.RequestStarted()()
 	}
 }
 

@@ -273,9 +273,12 @@ func TestMetricsRequestStarted(t *testing.T) {
 	m := NewMetrics(MetricsConfig{})
 	inflight := func() map[string]float64 { return metricsValues(metricsScrape(t, m), "sluice_inflight_") }
 
-	done1 := m.RequestStarted(false)
-	done2 := m.RequestStarted(true)
-	done3 := m.RequestStarted(true)
+	done1 := m.RequestStarted()
+	started := func() func() { // a streamed request counts in both gauges
+		r, s := m.RequestStarted(), m.StreamStarted()
+		return func() { s(); r() }
+	}
+	done2, done3 := started(), started()
 	want := map[string]float64{"sluice_inflight_requests{}": 3, "sluice_inflight_streams{}": 2}
 	if diff := cmp.Diff(inflight(), want); diff != "" {
 		t.Errorf("after start (-got +want):\n%s", diff)
