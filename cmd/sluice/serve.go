@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/gateway"
@@ -47,7 +48,20 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.Server.DataDir, 0o750); err != nil {
 		return fmt.Errorf("serve: data dir: %w", err)
 	}
-	g, err := gateway.New(cfg, gateway.Options{Logger: log})
+	svc, err := gateway.OpenServices(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// The server has stopped: flush every queued record before exit.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+		if err := svc.Close(cctx); err != nil {
+			log.Error("closing services", "error", err)
+		}
+	}()
+	adminKey := os.Getenv("SLUICE_ADMIN_KEY")
+	g, err := gateway.New(cfg, svc.Options(log, adminKey))
 	if err != nil {
 		return err
 	}
@@ -72,8 +86,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Path == "" {
 		log.Info("embedded default: /v1 is open without keys on this loopback listener; try model \"mock/echo\"")
 	}
+	log.Info("store", "driver", cfg.Store.Driver, "request_log", cfg.RequestLog.Enabled)
+	if adminKey == "" {
+		log.Info("admin API off: set SLUICE_ADMIN_KEY to use /admin/v1")
+	}
 	return g.Serve(ctx, ln)
 }
+
+// closeTimeout bounds the flush of queued records and spans at exit.
+const closeTimeout = 30 * time.Second
 
 func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	var level slog.Level

@@ -216,7 +216,7 @@ func TestEveryStreamEventEndsWithBlankLine(t *testing.T) {
 func TestPassthroughInjectsProviderCredentialsOnly(t *testing.T) {
 	env := newEnv(t)
 	resp, body := env.post("/oai/chat/completions?trace=1", hello,
-		"Authorization", "Bearer sk-client-key", "X-Sluice-Metadata", "x", "Cookie", "session=abc")
+		"Authorization", "Bearer sk-client-key", "X-Sluice-Metadata", `{"a":"b"}`, "Cookie", "session=abc")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"hi"`) {
 		t.Fatalf("%d: %s", resp.StatusCode, body)
 	}

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -54,18 +55,45 @@ const benchRequest = `{"model":"bench","temperature":0.2,"max_tokens":256,"user"
 {"role":"user","content":"And what is the capital of France? Please answer in one sentence."}],
 "tools":[{"type":"function","function":{"name":"lookup_city","description":"Look up facts about a city","parameters":{"type":"object","properties":{"city":{"type":"string"},"fields":{"type":"array","items":{"type":"string"}}},"required":["city"]}}}]STREAM}`
 
-func benchGateway(b *testing.B) http.Handler {
+// benchGateway builds the gateway under benchmark. With recorded, every
+// request is recorded as in production: metrics, and the request log
+// through the pipeline into SQLite (the benchmark measures the request
+// path, where logging is a queue push; the writer runs alongside).
+func benchGateway(b *testing.B, recorded bool) http.Handler {
 	b.Helper()
-	cfg, err := config.Parse([]byte(`
+	text := `
 log: { level: warn }
+metrics: { enabled: false }
+request_log: { enabled: false }
 providers: [ { name: up, type: openai, base_url: "http://upstream.invalid/v1", api_key: k } ]
 models: [ { name: bench, targets: [ { provider: up, model: gpt-4o-mini } ] } ]
-`), "bench.yaml")
+`
+	if recorded {
+		text = strings.NewReplacer("metrics: { enabled: false }", "", "request_log: { enabled: false }",
+			"server: { data_dir: \""+b.TempDir()+"\" }").Replace(text)
+	}
+	cfg, err := config.Parse([]byte(text), "bench.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	g, err := gateway.New(cfg, gateway.Options{Logger: log, Client: &http.Client{Transport: cannedTransport{}}})
+	opts := gateway.Options{Logger: log}
+	if recorded {
+		svc, err := gateway.OpenServices(context.Background(), cfg, log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			st := svc.Records.Stats()
+			svc.Close(context.Background())
+			if st.Dropped != 0 {
+				b.Errorf("%d records dropped", st.Dropped)
+			}
+		})
+		opts = svc.Options(log, "")
+	}
+	opts.Client = &http.Client{Transport: cannedTransport{}}
+	g, err := gateway.New(cfg, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,23 +102,31 @@ models: [ { name: bench, targets: [ { provider: up, model: gpt-4o-mini } ] } ]
 }
 
 func benchChat(b *testing.B, stream string, wantSuffix string) {
-	h := benchGateway(b)
-	body := strings.Replace(benchRequest, "STREAM", stream, 1)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != 200 || !strings.HasSuffix(rec.Body.String(), wantSuffix) {
-			b.Fatalf("%d: %s", rec.Code, rec.Body)
-		}
+	for _, mode := range []struct {
+		name     string
+		recorded bool
+	}{{"bare", false}, {"recorded", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			h := benchGateway(b, mode.recorded)
+			body := strings.Replace(benchRequest, "STREAM", stream, 1)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 || !strings.HasSuffix(rec.Body.String(), wantSuffix) {
+					b.Fatalf("%d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkChatCompletion is one non-streamed chat request through the
 // whole gateway: middleware, decode, pipeline, router, adapter encode,
-// upstream decode, response encode.
+// upstream decode, response encode; "recorded" adds metrics and the
+// request log.
 func BenchmarkChatCompletion(b *testing.B) { benchChat(b, "", "}") }
 
 // BenchmarkChatCompletionStream is one streamed chat request (15 chunks and

@@ -15,7 +15,10 @@ func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatOpenAI, err)
 		return
 	}
-	req, err := oaicodec.DecodeChatRequest(buf.Bytes())
+	var req *llm.Request
+	if err = g.readControls(r, buf.Bytes()); err == nil {
+		req, err = oaicodec.DecodeChatRequest(buf.Bytes())
+	}
 	putBody(buf)
 	if err != nil {
 		writeError(w, r, formatOpenAI, err)
@@ -26,17 +29,17 @@ func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ex.Stream != nil {
-		pumpStream(w, r, ex, &openAIStream{oaicodec.NewStreamEncoder(req.IncludeUsage)})
-		infoFrom(r.Context()).usage = ex.Usage
+		g.pump(w, r, ex, &openAIStream{oaicodec.NewStreamEncoder(req.IncludeUsage)})
+		settle(r, ex)
 		return
 	}
+	settle(r, ex)
 	body, err := oaicodec.EncodeChatResponse(ex.Response)
 	if err != nil {
 		writeError(w, r, formatOpenAI, err)
 		return
 	}
-	setAnswerHeaders(w.Header(), ex)
-	writeJSON(w, http.StatusOK, body)
+	writeAnswer(w, r, ex, body)
 }
 
 // runChat sends a decoded chat request through the pipeline. On failure it
@@ -57,7 +60,7 @@ func (g *Gateway) run(w http.ResponseWriter, r *http.Request, ex *Exchange, mode
 	if ex.Target.Provider != nil {
 		ri.provider, ri.upstream = ex.Target.Provider.Name(), ex.Target.Model
 	}
-	ri.attempts, ri.usage = ex.Attempts, ex.Usage
+	ri.attempts, ri.usage, ri.firstByte = ex.Attempts, ex.Usage, ex.FirstByte
 	if err != nil {
 		if ex.Stream != nil {
 			// A stage after dispatch refused the answer: release the
@@ -68,6 +71,21 @@ func (g *Gateway) run(w http.ResponseWriter, r *http.Request, ex *Exchange, mode
 		return false
 	}
 	return true
+}
+
+// settle makes the exchange's usage final (counting tokens where the
+// provider reported none) and notes it for the record.
+func settle(r *http.Request, ex *Exchange) {
+	settleUsage(ex)
+	ri := infoFrom(r.Context())
+	ri.usage, ri.estimated = ex.Usage, ex.Estimated
+}
+
+// writeAnswer sends a whole answer.
+func writeAnswer(w http.ResponseWriter, r *http.Request, ex *Exchange, body []byte) {
+	setAnswerHeaders(w.Header(), ex)
+	infoFrom(r.Context()).captureResponse(body)
+	writeJSON(w, http.StatusOK, body)
 }
 
 // openAIStream adapts the OpenAI stream encoder to streamEncoder.

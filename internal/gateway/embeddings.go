@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	oaicodec "github.com/sluicehq/sluice/internal/codec/openai"
+	"github.com/sluicehq/sluice/internal/llm"
 )
 
 // handleEmbeddings serves POST /v1/embeddings in OpenAI's format.
@@ -13,7 +14,10 @@ func (g *Gateway) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatOpenAI, err)
 		return
 	}
-	req, err := oaicodec.DecodeEmbeddingsRequest(buf.Bytes())
+	var req *llm.EmbeddingsRequest
+	if err = g.readControls(r, buf.Bytes()); err == nil {
+		req, err = oaicodec.DecodeEmbeddingsRequest(buf.Bytes())
+	}
 	putBody(buf)
 	if err != nil {
 		writeError(w, r, formatOpenAI, err)
@@ -23,6 +27,7 @@ func (g *Gateway) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	if !g.run(w, r, ex, req.Model, formatOpenAI) {
 		return
 	}
+	settle(r, ex)
 	if req.EncodingFormat == "base64" {
 		oaicodec.EncodeVectorsBase64(ex.EmbeddingsResponse)
 	}
@@ -31,6 +36,5 @@ func (g *Gateway) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatOpenAI, err)
 		return
 	}
-	setAnswerHeaders(w.Header(), ex)
-	writeJSON(w, http.StatusOK, body)
+	writeAnswer(w, r, ex, body)
 }

@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,10 +12,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/gateway"
 	"github.com/sluicehq/sluice/internal/mock"
+	"github.com/sluicehq/sluice/internal/store"
 )
 
 // testEnv is a gateway in front of a mock provider, both on loopback ports,
@@ -25,6 +29,8 @@ type testEnv struct {
 	mock    *mock.Server
 	mockURL string
 	logs    *lockedWriter
+	store   *store.DB
+	svc     *gateway.Services
 }
 
 // logText returns what the gateway has logged so far.
@@ -34,11 +40,21 @@ func (e *testEnv) logText() string {
 	return e.logs.w.String()
 }
 
+// envAdminKey is the admin token of every test gateway.
+const envAdminKey = "test-admin-key-0123456789"
+
+// record waits for the log record of request id to reach the store.
+func (e *testEnv) record(id string) store.Record {
+	e.t.Helper()
+	return waitRecord(e.t, e.store, id)
+}
+
 // envConfig is the gateway config of every end-to-end test; MOCK is the
 // mock's base URL.
 const envConfig = `
-server: { max_body_bytes: 65536 }
+server: { max_body_bytes: 65536, data_dir: "DATADIR" }
 log: { level: debug }
+request_log: { flush_interval: 10ms }
 providers:
   - { name: oai, type: openai, base_url: "MOCK/v1", api_key: "sk-provider-oai-secret" }
   - { name: claude, type: anthropic, base_url: "MOCK", api_key: "sk-provider-claude-secret" }
@@ -56,22 +72,43 @@ models:
 
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newEnvWith(t, "")
+}
+
+// newEnvWith is newEnv with more config appended (keys given there must
+// not appear in envConfig).
+func newEnvWith(t *testing.T, extra string) *testEnv {
+	t.Helper()
 	m := mock.New(mock.Options{StreamChunks: 4})
 	ms := httptest.NewServer(m)
 	t.Cleanup(ms.Close)
-	cfg, err := config.Parse([]byte(strings.ReplaceAll(envConfig, "MOCK", ms.URL)), "test.yaml")
+	text := strings.NewReplacer("MOCK", ms.URL, "DATADIR", t.TempDir()).Replace(envConfig)
+	if extra != "" {
+		text = strings.Replace(text, "request_log: { flush_interval: 10ms }\n", "", 1) + extra
+	}
+	cfg, err := config.Parse([]byte(text), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &lockedWriter{w: &bytes.Buffer{}}
-	g, err := gateway.New(cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, err := gateway.OpenServices(t.Context(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := svc.Close(context.Background()); err != nil {
+			t.Errorf("close services: %v", err)
+		}
+	})
+	g, err := gateway.New(cfg, svc.Options(log, envAdminKey))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Close)
 	gs := httptest.NewServer(g.Handler())
 	t.Cleanup(gs.Close)
-	env := &testEnv{t: t, gw: g, url: gs.URL, mock: m, mockURL: ms.URL, logs: logs}
+	env := &testEnv{t: t, gw: g, url: gs.URL, mock: m, mockURL: ms.URL, logs: logs, store: svc.Store, svc: svc}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gateway log:\n%s", env.logText())
@@ -216,4 +253,44 @@ func serveYAML(t *testing.T, yaml string) (*gateway.Gateway, string) {
 	gs := httptest.NewServer(g.Handler())
 	t.Cleanup(gs.Close)
 	return g, gs.URL
+}
+
+// serveRecorded is serveYAML with the store and request log switched on
+// (in a temporary data dir, flushing every 10ms).
+func serveRecorded(t *testing.T, yaml string) (string, *store.DB) {
+	t.Helper()
+	yaml += "\nserver: { data_dir: \"" + t.TempDir() + "\" }\nrequest_log: { flush_interval: 10ms }\n"
+	cfg, err := config.Parse([]byte(yaml), t.Name()+".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := gateway.OpenServices(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close(context.Background()) })
+	g, err := gateway.New(cfg, svc.Options(nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	gs := httptest.NewServer(g.Handler())
+	t.Cleanup(gs.Close)
+	return gs.URL, svc.Store
+}
+
+// waitRecord waits for the log record of request id to reach db.
+func waitRecord(t *testing.T, db *store.DB, id string) store.Record {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rec, err := db.GetLog(context.Background(), id)
+		if err == nil {
+			return rec
+		}
+		if !errors.Is(err, store.ErrNotFound) || time.Now().After(deadline) {
+			t.Fatalf("record %s: %v", id, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

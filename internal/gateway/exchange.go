@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/router"
+	"github.com/sluicehq/sluice/internal/usage"
 )
 
 // Operation is what an exchange asks for.
@@ -49,9 +50,17 @@ type Exchange struct {
 	// Usage is what the answer cost in tokens; for streams it is complete
 	// once the stream has been read to its end.
 	Usage llm.Usage
+	// Estimated says Usage was counted by Sluice, not reported by the
+	// provider (see settleUsage).
+	Estimated bool
 	// FirstByte is when the first chunk of a stream arrived from the
 	// upstream (time to first token), or when a whole answer arrived.
 	FirstByte time.Time
+
+	// output counts streamed answer text for settleUsage; streamEnded is
+	// set when the stream reached its end.
+	output      usage.Counter
+	streamEnded bool
 }
 
 // Handler runs an exchange. It returns an error (an *llm.Error to tell the

@@ -8,10 +8,14 @@ import (
 	"net/http/httputil"
 	"sync/atomic"
 
+	"github.com/sluicehq/sluice/internal/admin"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/mock"
 	"github.com/sluicehq/sluice/internal/provider"
 	"github.com/sluicehq/sluice/internal/router"
+	"github.com/sluicehq/sluice/internal/store"
+	"github.com/sluicehq/sluice/internal/telemetry"
+	"github.com/sluicehq/sluice/internal/usage"
 )
 
 // Gateway is a configured Sluice: providers, router, pipeline and HTTP
@@ -28,8 +32,17 @@ type Gateway struct {
 	draining atomic.Bool
 	stopMock func()
 	// advertised holds each provider's configured model list (the mock's
-	// included), for /v1/models.
-	advertised map[string][]string
+	// included), for /v1/models; providerTypes maps provider names to
+	// catalog types (for prices and trace attributes).
+	advertised    map[string][]string
+	providerTypes map[string]string
+
+	records  *telemetry.Pipeline // nil: no request log
+	metrics  *telemetry.Metrics  // nil: metrics off
+	tracer   *telemetry.Tracer   // nil: tracing off
+	prices   *usage.Catalog
+	payloads config.Payloads
+	admin    http.Handler // nil: no admin API
 }
 
 // Options are the gateway's dependencies beyond its config.
@@ -38,13 +51,27 @@ type Options struct {
 	Logger *slog.Logger
 	// Client sends upstream requests. Nil means provider.NewHTTPClient().
 	Client *http.Client
+	// Records receives one record per LLM request. Nil keeps none.
+	Records *telemetry.Pipeline
+	// Logs serves the admin API's log and usage queries; nil leaves the
+	// admin API off.
+	Logs store.Logs
+	// AdminKey is the bootstrap admin token (SLUICE_ADMIN_KEY); with Logs
+	// set and no key, the admin API refuses every request.
+	AdminKey string
+	// Tracer makes a span per request and upstream attempt. Nil: none.
+	Tracer *telemetry.Tracer
 }
 
 // New builds a gateway from a validated config. With cfg.Mock.Enabled it
 // starts the in-process mock provider on a loopback port and registers it
 // as the provider "mock".
 func New(cfg *config.Config, opts Options) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, log: opts.Logger, client: opts.Client}
+	g := &Gateway{cfg: cfg, log: opts.Logger, client: opts.Client, records: opts.Records, tracer: opts.Tracer,
+		payloads: cfg.RequestLog.Payloads}
+	if !g.tracer.Enabled() {
+		g.tracer = nil // no spans: skip the calls on the request path
+	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -68,8 +95,30 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		})
 	}
 	g.advertised = make(map[string][]string, len(pcfgs))
+	g.providerTypes = make(map[string]string, len(pcfgs))
 	for _, pc := range pcfgs {
 		g.advertised[pc.Name] = pc.Models
+		g.providerTypes[pc.Name] = pc.Type
+	}
+	if cfg.Mock.Enabled {
+		g.providerTypes["mock"] = "mock" // priced by the catalog's test entry
+	}
+	prices, err := priceCatalog(cfg.Pricing)
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	g.prices = prices
+	if cfg.Metrics.Enabled {
+		g.metrics = telemetry.NewMetrics(telemetry.MetricsConfig{PerKeyLabels: cfg.Metrics.PerKeyLabels})
+	}
+	if opts.Logs != nil {
+		adm, err := admin.New(admin.Options{Logs: opts.Logs, AdminKey: opts.AdminKey, Logger: g.log})
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		g.admin = adm
 	}
 	rt, proxies, err := buildRouter(cfg, pcfgs, g.client)
 	if err != nil {
@@ -77,11 +126,60 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	g.router.Store(rt)
+	if g.metrics != nil {
+		g.metrics.SetKnownModels(g.knownModels(rt))
+		if g.records != nil {
+			p := g.records
+			g.metrics.RegisterQueue(
+				func() int { return p.Stats().QueueDepth },
+				func() uint64 { return uint64(p.Stats().Dropped) },
+				func() uint64 { return uint64(p.Stats().Spooled) })
+		}
+	}
 	g.proxies = proxies
 	g.models = newModelCatalog(g)
 	g.pipe = g.pipeline()
 	g.handler = g.routes()
 	return g, nil
+}
+
+// knownModels lists the model names clients can call: virtual models, and
+// each advertised model bare and as "provider/model". Metrics label other
+// names "other", so a client cannot grow the series without bound.
+func (g *Gateway) knownModels(rt *router.Router) []string {
+	var names []string
+	for _, vm := range rt.VirtualModels() {
+		names = append(names, vm.Name)
+	}
+	for p, ms := range g.advertised {
+		for _, m := range ms {
+			names = append(names, m, p+"/"+m)
+		}
+	}
+	return names
+}
+
+// priceCatalog is the built-in catalog with the config's prices over it.
+func priceCatalog(ps []config.Price) (*usage.Catalog, error) {
+	over := make(map[string]usage.Price, len(ps))
+	for _, p := range ps {
+		var pr usage.Price
+		var err error
+		for _, f := range []struct {
+			dst *int64
+			s   string
+		}{{&pr.Input, p.Input}, {&pr.Output, p.Output}, {&pr.CachedInput, p.CachedInput},
+			{&pr.CacheWrite, p.CacheWrite}, {&pr.PerRequest, p.PerRequest}} {
+			if f.s == "" {
+				continue
+			}
+			if *f.dst, err = usage.ParseUSD(f.s); err != nil {
+				return nil, fmt.Errorf("gateway: pricing %q: %w", p.Model, err)
+			}
+		}
+		over[p.Model] = pr
+	}
+	return usage.Default().WithOverrides(over), nil
 }
 
 // buildRouter constructs every provider and the router over them.

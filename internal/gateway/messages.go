@@ -15,7 +15,10 @@ func (g *Gateway) handleMessages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatAnthropic, err)
 		return
 	}
-	req, err := anthcodec.DecodeMessagesRequest(buf.Bytes())
+	var req *llm.Request
+	if err = g.readControls(r, buf.Bytes()); err == nil {
+		req, err = anthcodec.DecodeMessagesRequest(buf.Bytes())
+	}
 	putBody(buf)
 	if err != nil {
 		writeError(w, r, formatAnthropic, err)
@@ -29,17 +32,17 @@ func (g *Gateway) handleMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ex.Stream != nil {
-		pumpStream(w, r, ex, &anthropicStream{anthcodec.NewStreamEncoder(req.Model)})
-		infoFrom(r.Context()).usage = ex.Usage
+		g.pump(w, r, ex, &anthropicStream{anthcodec.NewStreamEncoder(req.Model)})
+		settle(r, ex)
 		return
 	}
+	settle(r, ex)
 	body, err := anthcodec.EncodeMessagesResponse(ex.Response)
 	if err != nil {
 		writeError(w, r, formatAnthropic, err)
 		return
 	}
-	setAnswerHeaders(w.Header(), ex)
-	writeJSON(w, http.StatusOK, body)
+	writeAnswer(w, r, ex, body)
 }
 
 // anthropicStream adapts the Anthropic stream encoder to streamEncoder.

@@ -15,28 +15,6 @@ import (
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
-// requestInfo is what the handlers learn about a request for its log line.
-// It lives in the request context; the handler goroutine fills it.
-type requestInfo struct {
-	id       string
-	model    string
-	provider string
-	upstream string
-	attempts int
-	stream   bool
-	usage    llm.Usage
-	err      *llm.Error
-}
-
-type infoKey struct{}
-
-func infoFrom(ctx context.Context) *requestInfo {
-	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
-		return ri
-	}
-	return &requestInfo{}
-}
-
 // maxRequestIDLen bounds a client-sent x-request-id; longer or non-printable
 // ids are replaced.
 const maxRequestIDLen = 128
@@ -110,44 +88,37 @@ func (w *statusWriter) Flush() {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// accessLog writes one line per request once it is done: what was asked,
+// logAccess writes one line per request once it is done: what was asked,
 // what answered, the tokens, and the error's cause (which the client never
 // sees). Caller errors log at info, provider errors at warn, gateway errors
 // at error.
-func (g *Gateway) accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		ri := infoFrom(r.Context())
-		level := slog.LevelInfo
-		if e := ri.err; e != nil {
-			switch e.Fault {
-			case llm.FaultGateway:
-				level = slog.LevelError
-			case llm.FaultProvider:
-				level = slog.LevelWarn
-			}
+func (g *Gateway) logAccess(r *http.Request, ri *requestInfo, status int, d time.Duration, bytes int64) {
+	level := slog.LevelInfo
+	if e := ri.err; e != nil {
+		switch e.Fault {
+		case llm.FaultGateway:
+			level = slog.LevelError
+		case llm.FaultProvider:
+			level = slog.LevelWarn
 		}
-		if !g.log.Enabled(r.Context(), level) {
-			return
-		}
-		attrs := []slog.Attr{
-			slog.String("id", ri.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
-			slog.Int64("bytes", sw.bytes),
-		}
-		if ri.model != "" {
-			attrs = append(attrs, slog.String("model", ri.model), slog.String("provider", ri.provider),
-				slog.String("upstream_model", ri.upstream), slog.Int("attempts", ri.attempts),
-				slog.Bool("stream", ri.stream), slog.Int("tokens_in", ri.usage.InputTokens),
-				slog.Int("tokens_out", ri.usage.OutputTokens))
-		}
-		if e := ri.err; e != nil {
-			attrs = append(attrs, slog.String("error", e.Error()), slog.String("fault", e.Fault.String()))
-		}
-		g.log.LogAttrs(r.Context(), level, "request", attrs...)
-	})
+	}
+	if !g.log.Enabled(r.Context(), level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("id", ri.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", status), slog.Duration("duration", d), slog.Int64("bytes", bytes),
+	}
+	if ri.model != "" {
+		attrs = append(attrs, slog.String("model", ri.model), slog.String("provider", ri.provider),
+			slog.String("upstream_model", ri.upstream), slog.Int("attempts", ri.attempts),
+			slog.Bool("stream", ri.stream), slog.Int("tokens_in", ri.usage.InputTokens),
+			slog.Int("tokens_out", ri.usage.OutputTokens))
+	}
+	if e := ri.err; e != nil {
+		attrs = append(attrs, slog.String("error", e.Error()), slog.String("fault", e.Fault.String()))
+	}
+	g.log.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 // recoverer turns a panic into a 500 JSON error (when no byte was sent yet)

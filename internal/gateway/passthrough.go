@@ -32,6 +32,10 @@ func (g *Gateway) handlePassthrough(w http.ResponseWriter, r *http.Request) {
 	}
 	ri := infoFrom(r.Context())
 	ri.provider = name
+	if err := g.readControls(r, nil); err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
 	rp.ServeHTTP(w, r)
 }
 

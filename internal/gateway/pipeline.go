@@ -5,9 +5,13 @@ import (
 	"io"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
 	"github.com/sluicehq/sluice/internal/router"
+	"github.com/sluicehq/sluice/internal/telemetry"
+	"github.com/sluicehq/sluice/internal/usage"
 )
 
 // pipeline returns the LLM stages in the order a request meets them. The
@@ -39,9 +43,34 @@ func (g *Gateway) dispatch(ctx context.Context, ex *Exchange) error {
 		return err
 	}
 	t, n, err := router.Do(ctx, candidates, func(ctx context.Context, t router.Target) error {
-		return call(ctx, ex, t)
+		return g.attempt(ctx, ex, t)
 	})
 	ex.Target, ex.Attempts = t, n
+	return err
+}
+
+// attempt calls one target, with a trace span and an error count.
+func (g *Gateway) attempt(ctx context.Context, ex *Exchange, t router.Target) error {
+	name := t.Provider.Name()
+	var span trace.Span
+	if g.tracer != nil {
+		op := "chat"
+		if ex.Op == OpEmbeddings {
+			op = "embeddings"
+		}
+		ctx, span = g.tracer.StartAttempt(ctx, op, g.providerTypes[name], t.Model)
+	}
+	err := call(ctx, ex, t)
+	if span != nil {
+		var u llm.Usage
+		if ex.Response != nil {
+			u = ex.Response.Usage
+		}
+		telemetry.EndAttempt(span, err, u, t.Model)
+	}
+	if err != nil && g.metrics != nil {
+		g.metrics.UpstreamError(name, llm.AsError(err).Code)
+	}
 	return err
 }
 
@@ -97,7 +126,9 @@ func call(ctx context.Context, ex *Exchange, t router.Target) error {
 }
 
 // usageStage records the answer's token usage in the exchange: at once for
-// whole answers, and as the usage chunk passes for streams.
+// whole answers, and as the usage chunk passes for streams. It also keeps
+// the streamed text (bounded) so settleUsage can count tokens if the
+// provider never reports them.
 func usageStage(next Handler) Handler {
 	return HandlerFunc(func(ctx context.Context, ex *Exchange) error {
 		if err := next.Serve(ctx, ex); err != nil {
@@ -115,7 +146,8 @@ func usageStage(next Handler) Handler {
 	})
 }
 
-// usageStream copies each usage report into the exchange; the last one wins.
+// usageStream copies each usage report into the exchange (the last one
+// wins) and feeds the output text to the exchange's token counter.
 type usageStream struct {
 	llm.Stream
 	ex *Exchange
@@ -123,10 +155,63 @@ type usageStream struct {
 
 func (s *usageStream) Recv() (*llm.Chunk, error) {
 	c, err := s.Stream.Recv()
-	if err == nil && c.Usage != nil {
+	if err != nil {
+		if err == io.EOF {
+			s.ex.streamEnded = true
+		}
+		return c, err
+	}
+	if c.Usage != nil {
 		s.ex.Usage = *c.Usage
 	}
+	for i := range c.Deltas {
+		d := &c.Deltas[i]
+		s.ex.output.Add(d.Text)
+		s.ex.output.Add(d.Reasoning)
+		s.ex.output.Add(d.Refusal)
+		for j := range d.ToolCalls {
+			s.ex.output.Add(d.ToolCalls[j].Name)
+			s.ex.output.Add(d.ToolCalls[j].Arguments)
+		}
+	}
 	return c, err
+}
+
+// settleUsage makes ex.Usage final once the answer has been sent. Where
+// the provider reported no usage — some servers never do, and a stream cut
+// short (by the provider or by the client leaving) ends before its usage
+// report — Sluice counts the tokens itself and sets ex.Estimated. Reported
+// numbers are kept where they exist (Anthropic reports input tokens at the
+// start of a stream).
+func settleUsage(ex *Exchange) {
+	switch {
+	case ex.Stream != nil:
+		if ex.streamEnded && !ex.Usage.IsZero() {
+			return
+		}
+		if ex.Usage.InputTokens == 0 {
+			ex.Usage.InputTokens = usage.CountRequest(ex.Request)
+		}
+		if n := ex.output.Tokens(ex.Target.Model); n > ex.Usage.OutputTokens {
+			ex.Usage.OutputTokens = n
+		}
+		ex.Estimated = true
+	case ex.Response != nil:
+		if !ex.Usage.IsZero() {
+			return
+		}
+		ex.Usage.InputTokens = usage.CountRequest(ex.Request)
+		for i := range ex.Response.Choices {
+			ex.Usage.OutputTokens += usage.CountText(ex.Target.Model, ex.Response.Choices[i].Message.Text())
+		}
+		ex.Estimated = true
+	case ex.EmbeddingsResponse != nil:
+		if !ex.Usage.IsZero() {
+			return
+		}
+		ex.Usage.InputTokens = usage.CountEmbeddings(ex.Embeddings)
+		ex.Estimated = true
+	}
 }
 
 // peekedStream returns a chunk already read from its stream before the

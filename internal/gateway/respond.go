@@ -125,6 +125,14 @@ func setAnswerHeaders(h http.Header, ex *Exchange) {
 	}
 }
 
+// pump is pumpStream counted as an in-flight stream.
+func (g *Gateway) pump(w http.ResponseWriter, r *http.Request, ex *Exchange, enc streamEncoder) {
+	if g.metrics != nil {
+		defer g.metrics.StreamStarted()()
+	}
+	pumpStream(w, r, ex, enc)
+}
+
 // pumpStream sends a stream to the client: headers at once (the first byte
 // is never held back), then each chunk translated and flushed as it
 // arrives. After the headers, a failure cannot change the status: it is
@@ -143,6 +151,7 @@ func pumpStream(w http.ResponseWriter, r *http.Request, ex *Exchange, enc stream
 	rc := http.NewResponseController(w)
 	rc.Flush() //nolint:errcheck // a failed flush shows up as a failed write below
 
+	ri := infoFrom(r.Context())
 	buf := make([]byte, 0, 4096)
 	for {
 		c, err := ex.Stream.Recv()
@@ -154,7 +163,7 @@ func pumpStream(w http.ResponseWriter, r *http.Request, ex *Exchange, enc stream
 		}
 		if err != nil {
 			e := llm.AsError(err)
-			infoFrom(r.Context()).err = e
+			ri.err = e
 			if r.Context().Err() != nil {
 				return // the client left; the upstream is cancelled
 			}
@@ -165,7 +174,7 @@ func pumpStream(w http.ResponseWriter, r *http.Request, ex *Exchange, enc stream
 		}
 		if buf, err = enc.AppendChunk(buf[:0], c); err != nil {
 			e := llm.AsError(err)
-			infoFrom(r.Context()).err = e
+			ri.err = e
 			buf = enc.AppendError(buf[:0], e)
 			w.Write(buf) //nolint:errcheck
 			rc.Flush()   //nolint:errcheck
@@ -175,11 +184,12 @@ func pumpStream(w http.ResponseWriter, r *http.Request, ex *Exchange, enc stream
 			continue
 		}
 		if _, err := w.Write(buf); err != nil {
-			infoFrom(r.Context()).err = clientGone(err)
+			ri.err = clientGone(err)
 			return
 		}
+		ri.captureResponse(buf)
 		if err := rc.Flush(); err != nil {
-			infoFrom(r.Context()).err = clientGone(err)
+			ri.err = clientGone(err)
 			return
 		}
 	}

@@ -8,7 +8,8 @@ import (
 // The middleware order is written here and nowhere else (outermost first):
 //
 //	requestID — keeps or makes x-request-id and returns it
-//	accessLog — one log line per request, with what the pipeline did
+//	observe   — the access log line; for LLM routes the request record,
+//	            metrics and trace span
 //	recoverer — a panic becomes a 500 JSON error (logged with the request
 //	            id, and in the access log); the process lives
 //	limitBody — max_body_bytes; larger bodies get 413
@@ -21,6 +22,12 @@ func (g *Gateway) routes() http.Handler {
 	mux.Handle("/v1/models/{id...}", allow(http.MethodGet, g.handleModel))
 	mux.Handle("/healthz", allow(http.MethodGet, g.handleHealth))
 	mux.Handle("/readyz", allow(http.MethodGet, g.handleReady))
+	if g.metrics != nil {
+		mux.Handle("/metrics", allow(http.MethodGet, g.metrics.Handler().ServeHTTP))
+	}
+	if g.admin != nil {
+		mux.Handle("/admin/v1/", g.admin)
+	}
 	mux.HandleFunc("/{provider}/{rest...}", g.handlePassthrough)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatOpenAI, notFound(r))
@@ -28,7 +35,7 @@ func (g *Gateway) routes() http.Handler {
 	var h http.Handler = mux
 	h = limitBody(g.cfg.Server.MaxBodyBytes, h)
 	h = g.recoverer(h)
-	h = g.accessLog(h)
+	h = g.observe(h)
 	h = requestID(h)
 	return h
 }

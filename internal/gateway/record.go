@@ -1,0 +1,177 @@
+package gateway
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sluicehq/sluice/internal/llm"
+	"github.com/sluicehq/sluice/internal/store"
+	"github.com/sluicehq/sluice/internal/telemetry"
+	"github.com/sluicehq/sluice/internal/usage"
+)
+
+// requestInfo is what the handlers learn about a request for its log line
+// and its record. It lives in the request context; the handler goroutine
+// fills it, and observe reads it once the handler has returned.
+type requestInfo struct {
+	id        string
+	model     string
+	provider  string
+	upstream  string
+	attempts  int
+	stream    bool
+	usage     llm.Usage
+	estimated bool
+	err       *llm.Error
+	// firstByte is when the first chunk of a streamed answer arrived.
+	firstByte time.Time
+	metadata  map[string]string
+	// price is the request's own x-sluice-custom-cost, if it sent one.
+	price *usage.Price
+	// logPayload says bodies are captured into reqBody and respBody, each
+	// capped at the configured size (truncated says a cap was hit).
+	logPayload bool
+	payloadMax int
+	reqBody    []byte
+	respBody   []byte
+	truncated  bool
+	// cacheStatus and guardrails are set by the policy stages.
+	cacheStatus string
+	guardrails  []string
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+// recordedRoutes are the patterns whose requests get a log record and
+// request metrics: the LLM API and provider passthrough, not health checks,
+// metrics scrapes or the admin API.
+var recordedRoutes = []string{
+	"/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/{provider}/{rest...}",
+}
+
+// observe is the transport middleware that watches every request: the
+// access log line, and for LLM routes the request record, the metrics and
+// the trace span. It runs after the handler; nothing here waits on storage
+// (the record is queued).
+func (g *Gateway) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := infoFrom(r.Context())
+		var span trace.Span
+		if g.tracer != nil {
+			var ctx context.Context
+			ctx, span = g.tracer.StartRequest(r.Context(), r, "")
+			r = r.WithContext(ctx)
+		}
+		var done func()
+		if g.metrics != nil {
+			done = g.metrics.RequestStarted()
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if done != nil {
+			done()
+		}
+		end := time.Now()
+		status := sw.status
+		if ri.err != nil && (status == 0 || status == http.StatusOK) {
+			// Nothing was written (the client left: 499), or a stream
+			// failed after its 200 went out: the record keeps what
+			// actually happened.
+			status = ri.err.Status
+		}
+		g.logAccess(r, ri, status, end.Sub(start), sw.bytes)
+		if !slices.Contains(recordedRoutes, r.Pattern) {
+			if span != nil {
+				span.End()
+			}
+			return
+		}
+		var rec store.Record
+		g.fillRecord(&rec, r, ri, status, start, end)
+		if g.metrics != nil {
+			g.metrics.Observe(&rec)
+		}
+		if span != nil {
+			telemetry.EndRequest(span, &rec)
+		}
+		if g.records != nil {
+			g.records.Enqueue(&rec)
+		}
+	})
+}
+
+// fillRecord writes what is known of a finished request into rec.
+func (g *Gateway) fillRecord(rec *store.Record, r *http.Request, ri *requestInfo, status int, start, end time.Time) {
+	rec.ID = ri.id
+	rec.Time = start
+	rec.ClientIP = clientIP(r)
+	rec.Route = r.Pattern
+	rec.ModelRequested = ri.model
+	rec.Provider = ri.provider
+	rec.Model = ri.upstream
+	rec.Attempts = ri.attempts
+	rec.Status = status
+	if e := ri.err; e != nil {
+		rec.ErrorCode, rec.ErrorType = e.Code, e.Type
+		if rec.ErrorCode == "" {
+			rec.ErrorCode = e.Type
+		}
+	}
+	rec.Stream = ri.stream
+	rec.CacheStatus = ri.cacheStatus
+	rec.Guardrails = ri.guardrails
+	u := ri.usage
+	rec.PromptTokens, rec.CompletionTokens = u.InputTokens, u.OutputTokens
+	rec.CachedTokens, rec.CacheWriteTokens, rec.ReasoningTokens = u.CachedInputTokens, u.CacheWriteTokens, u.ReasoningTokens
+	rec.Estimated = ri.estimated
+	if ri.provider != "" && (!u.IsZero() || ri.price != nil) {
+		price, ok := g.priceFor(ri)
+		rec.PriceKnown = ok
+		if ok {
+			cost := usage.Cost(price, u)
+			if ri.cacheStatus == "hit" {
+				rec.SavedMicros = cost // the provider was not paid
+			} else {
+				rec.CostMicros = cost
+			}
+		}
+	}
+	rec.LatencyMicros = end.Sub(start).Microseconds()
+	if ri.stream && !ri.firstByte.IsZero() {
+		rec.TTFTMicros = ri.firstByte.Sub(start).Microseconds()
+	}
+	rec.Metadata = ri.metadata
+	rec.RequestBody, rec.ResponseBody, rec.PayloadTruncated = ri.reqBody, ri.respBody, ri.truncated
+	rec.UserAgent = r.UserAgent()
+}
+
+// priceFor picks the request's own price, else the catalog's.
+func (g *Gateway) priceFor(ri *requestInfo) (usage.Price, bool) {
+	if ri.price != nil {
+		return *ri.price, true
+	}
+	return g.prices.Lookup(ri.provider, g.providerTypes[ri.provider], ri.upstream)
+}
+
+// clientIP is the address the request came from. Forwarded headers are not
+// trusted: a client could set them to anything.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
