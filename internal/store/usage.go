@@ -26,8 +26,10 @@ var groupColumns = map[string]string{
 // From and To are required and truncated to the microsecond, like record
 // times; Bucket is truncated to the microsecond, must be at least a
 // minute and yield at most 1,000 buckets (0 picks the range / 60, rounded
-// up to a whole minute). Bucket k starts at From + k×Bucket; the last may
-// run past To. Invalid queries fail with an error wrapping ErrBadQuery.
+// up to a whole minute). Buckets are aligned to multiples of Bucket since
+// the Unix epoch (whole minutes, hours, UTC days), so series from
+// different queries line up; the first may start before From and the
+// last run past To, but only records in [From, To) are counted. Invalid queries fail with an error wrapping ErrBadQuery.
 //
 // The matching rows are streamed and aggregated in Go, so both databases
 // give identical results (percentiles are nearest-rank); memory grows by
@@ -41,6 +43,7 @@ func (db *DB) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	if err != nil {
 		return UsageReport{}, fmt.Errorf("store: usage: %w", err)
 	}
+	originUS := fromUS - mod(fromUS, bucketUS)
 	f := q.Filter
 	f.From, f.To = time.UnixMicro(fromUS), time.UnixMicro(q.To.UnixMicro())
 	s := db.d.stmt().sql("SELECT " + col + ", time_us, status, prompt_tokens, completion_tokens, cached_tokens," +
@@ -70,7 +73,7 @@ func (db *DB) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 			g = &groupAcc{buckets: map[int64]*acc{}}
 			groups[key] = g
 		}
-		k := (row.timeUS - fromUS) / bucketUS
+		k := (row.timeUS - originUS) / bucketUS
 		b := g.buckets[k]
 		if b == nil {
 			b = &acc{}
@@ -93,7 +96,7 @@ func (db *DB) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	for key, g := range groups {
 		ug := UsageGroup{Key: key, Totals: g.total.stats()}
 		for _, k := range slices.Sorted(maps.Keys(g.buckets)) {
-			ug.Series = append(ug.Series, Bucket{Start: time.UnixMicro(fromUS + k*bucketUS).UTC(), Stats: g.buckets[k].stats()})
+			ug.Series = append(ug.Series, Bucket{Start: time.UnixMicro(originUS + k*bucketUS).UTC(), Stats: g.buckets[k].stats()})
 		}
 		rep.Groups = append(rep.Groups, ug)
 	}
@@ -125,11 +128,19 @@ func usageRange(q UsageQuery) (fromUS, bucketUS int64, err error) {
 	case q.Bucket < time.Minute:
 		return 0, 0, fmt.Errorf("%w: bucket %s is under a minute", ErrBadQuery, q.Bucket)
 	}
-	if n := ceilDiv(rangeUS, bucketUS); n > maxBuckets {
+	if n := ceilDiv(toUS-(fromUS-mod(fromUS, bucketUS)), bucketUS); n > maxBuckets {
 		return 0, 0, fmt.Errorf("%w: %d buckets of %s (at most %d); use a larger bucket or a shorter range",
 			ErrBadQuery, n, time.Duration(bucketUS)*time.Microsecond, maxBuckets)
 	}
 	return fromUS, bucketUS, nil
+}
+
+// mod is a mod b in [0, b) for b > 0, also for negative a.
+func mod(a, b int64) int64 {
+	if m := a % b; m < 0 {
+		return m + b
+	}
+	return a % b
 }
 
 // ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.

@@ -78,12 +78,19 @@ func testUsage(t *testing.T, db *DB) {
 						{Start: hour0, Stats: statsFirstHour}, {Start: hour1, Stats: statsGPTSecondHour}}},
 					{Key: "claude", Totals: statsClaude, Series: []Bucket{{Start: hour1, Stats: statsClaude}}},
 				}}},
-		{"by provider", UsageQuery{From: at(0), To: at(2 * time.Hour), Bucket: 2 * time.Hour, GroupBy: "provider", Filter: filter},
-			UsageReport{From: at(0), To: at(2 * time.Hour), Bucket: 2 * time.Hour, Totals: statsAll,
+		// t0 is 15:00 UTC, a multiple of 3h since the epoch: one bucket.
+		{"by provider", UsageQuery{From: at(0), To: at(2 * time.Hour), Bucket: 3 * time.Hour, GroupBy: "provider", Filter: filter},
+			UsageReport{From: at(0), To: at(2 * time.Hour), Bucket: 3 * time.Hour, Totals: statsAll,
 				Groups: []UsageGroup{
 					{Key: "openai", Totals: statsGPT, Series: []Bucket{{Start: hour0, Stats: statsGPT}}},
 					{Key: "anthropic", Totals: statsClaude, Series: []Bucket{{Start: hour0, Stats: statsClaude}}},
 				}}},
+		// A range starting mid-hour still gets hour-aligned buckets; the
+		// records before From do not count.
+		{"buckets aligned to the hour", UsageQuery{From: at(30 * time.Minute), To: at(2 * time.Hour), Bucket: time.Hour,
+			Filter: LogFilter{TenantID: "t1", Model: "claude"}},
+			UsageReport{From: at(30 * time.Minute), To: at(2 * time.Hour), Bucket: time.Hour, Totals: statsClaude,
+				Groups: []UsageGroup{{Key: "", Totals: statsClaude, Series: []Bucket{{Start: hour1, Stats: statsClaude}}}}}},
 		{"filtered by model", UsageQuery{From: at(0), To: at(2 * time.Hour), Bucket: time.Hour,
 			Filter: LogFilter{TenantID: "t1", Model: "claude"}},
 			UsageReport{From: at(0), To: at(2 * time.Hour), Bucket: time.Hour, Totals: statsClaude,
