@@ -15,18 +15,19 @@ var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 // traffic across tenants, teams, keys, providers, statuses and cache
 // outcomes, one record a day older (outside usage's default range), and
 // two (r00, r01) at the same instant to exercise the cursor's tie-break.
+// r01 and r05 share a client request id, as a client's retry would.
 func fixtureRecords() []store.Record {
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	return []store.Record{
 		{ID: "r00", Time: at(0), TenantID: "t1", TeamID: "a", KeyID: "k2", ClientIP: "10.0.0.2",
 			Route: "/v1/chat/completions", ModelRequested: "nope", Status: 404,
 			ErrorCode: "model_not_found", ErrorType: "invalid_request_error", LatencyMicros: 700, UserAgent: "curl/8"},
-		{ID: "r01", Time: at(0), TenantID: "t1", TeamID: "a", KeyID: "k1", ClientIP: "10.0.0.1",
+		{ID: "r01", ClientRequestID: "envoy-1", Time: at(0), TenantID: "t1", TeamID: "a", KeyID: "k1", ClientIP: "10.0.0.1",
 			Route: "/v1/chat/completions", ModelRequested: "chat-default", Provider: "oai", Model: "gpt-4o-mini",
 			Attempts: 1, Status: 200, CacheStatus: "miss", PromptTokens: 100, CompletionTokens: 20,
 			CostMicros: 150, PriceKnown: true, LatencyMicros: 1_200_000, TTFTMicros: 300_000,
 			Metadata: map[string]string{"team": `"a"`, "n": `42`}, UserAgent: "openai-python/1.0"},
-		{ID: "r02", Time: at(10 * time.Minute), TenantID: "t1", TeamID: "b", KeyID: "k2",
+		{ID: "r02", ClientRequestID: "envoy-2", Time: at(10 * time.Minute), TenantID: "t1", TeamID: "b", KeyID: "k2",
 			Route: "/v1/messages", ModelRequested: "claude-x", Provider: "anth", Model: "claude-x", Attempts: 1,
 			Status: 429, ErrorCode: "rate_limited", ErrorType: "rate_limit_error", LatencyMicros: 50_000,
 			PromptTokens: 30, Estimated: true, Metadata: map[string]string{"n": `"42"`}},
@@ -40,7 +41,7 @@ func fixtureRecords() []store.Record {
 			SavedMicros: 900, PriceKnown: true, LatencyMicros: 5_000, TTFTMicros: 4_000,
 			RequestBody:  []byte(`{"model":"chat-default","messages":[{"role":"user","content":"hi"}]}`),
 			ResponseBody: []byte{0x1f, 0x8b, 0x08, 0x00}, PayloadTruncated: true},
-		{ID: "r05", Time: at(90 * time.Minute), TenantID: "t1", TeamID: "a", KeyID: "k1",
+		{ID: "r05", ClientRequestID: "envoy-1", Time: at(90 * time.Minute), TenantID: "t1", TeamID: "a", KeyID: "k1",
 			Route: "/v1/chat/completions", ModelRequested: "chat-default", Provider: "anth", Model: "claude-x",
 			Attempts: 2, Status: 200, Stream: true, CacheStatus: "hit", PromptTokens: 200, CompletionTokens: 50,
 			CachedTokens: 200, SavedMicros: 1_200, PriceKnown: true, LatencyMicros: 800_000, TTFTMicros: 100_000,

@@ -68,6 +68,8 @@ func TestLogsFilters(t *testing.T) {
 		{name: "tenant_id", query: "tenant_id=t2", want: []string{"r04", "r03"}},
 		{name: "team_id", query: "team_id=b", want: []string{"r04", "r02"}},
 		{name: "cache", query: "cache=hit", want: []string{"r05", "r04"}},
+		{name: "client_request_id shared by a retry", query: "client_request_id=envoy-1", want: []string{"r05", "r01"}},
+		{name: "client_request_id exact", query: "client_request_id=envoy", want: []string{}},
 		{name: "metadata bare string", query: "metadata.team=a", want: []string{"r05", "r01"}},
 		{name: "metadata number", query: "metadata.n=42", want: []string{"r01"}},
 		{name: "metadata quoted string", query: "metadata.n=" + url.QueryEscape(`"42"`), want: []string{"r02"}},

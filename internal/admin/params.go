@@ -150,6 +150,8 @@ func filterParam(f *store.LogFilter, name, v string) *llm.Error {
 		} else {
 			f.To = t
 		}
+	case "client_request_id":
+		f.ClientRequestID = v
 	case "model":
 		f.Model = v
 	case "provider":

@@ -32,6 +32,7 @@ import (
 func AppendRecord(dst []byte, r *store.Record, bodies bool) []byte {
 	dst = append(dst, '{')
 	dst = appendStr(dst, "id", r.ID)
+	dst = appendStr(dst, "client_request_id", r.ClientRequestID)
 	dst = jsonw.AppendKey(dst, "time")
 	dst = appendTime(dst, r.Time)
 	dst = appendStr(dst, "tenant_id", r.TenantID)

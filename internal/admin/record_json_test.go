@@ -23,7 +23,7 @@ func decodeJSON(t testing.TB, b []byte) any {
 
 func TestAppendRecord(t *testing.T) {
 	base := store.Record{
-		ID: "req_1", Time: time.Date(2026, 3, 1, 11, 30, 0, 250_000_000, time.FixedZone("X", 3600)),
+		ID: "req_1", ClientRequestID: "envoy-7", Time: time.Date(2026, 3, 1, 11, 30, 0, 250_000_000, time.FixedZone("X", 3600)),
 		TenantID: "t1", TeamID: "tm1", KeyID: "k1", ClientIP: "10.0.0.1", Route: "/v1/chat/completions",
 		ModelRequested: "chat-default", Provider: "oai", Model: "gpt-4o-mini", Attempts: 2,
 		Status: 200, Stream: true, CacheStatus: "miss", Guardrails: []string{"pii:redact"},
@@ -39,7 +39,7 @@ func TestAppendRecord(t *testing.T) {
 		bodies bool
 		want   string
 	}{
-		{name: "full record without bodies", rec: base, want: `{"id":"req_1","time":"2026-03-01T10:30:00.25Z",
+		{name: "full record without bodies", rec: base, want: `{"id":"req_1","client_request_id":"envoy-7","time":"2026-03-01T10:30:00.25Z",
 			"tenant_id":"t1","team_id":"tm1","key_id":"k1","client_ip":"10.0.0.1","route":"/v1/chat/completions",
 			"model_requested":"chat-default","provider":"oai","model":"gpt-4o-mini","attempts":2,"status":200,
 			"error_code":"","error_type":"","stream":true,"cache_status":"miss","guardrails":["pii:redact"],
@@ -48,7 +48,7 @@ func TestAppendRecord(t *testing.T) {
 			"latency_ms":1234.567,"ttft_ms":89.001,"metadata":{"bad":"not json","n":42,"ok":true,"team":"a"},
 			"payload_truncated":false,"user_agent":"curl/8"}`},
 		{name: "zero record has empty collections and null ttft", rec: store.Record{ID: "z", Time: time.Unix(0, 0)},
-			want: `{"id":"z","time":"1970-01-01T00:00:00Z","tenant_id":"","team_id":"","key_id":"","client_ip":"",
+			want: `{"id":"z","client_request_id":"","time":"1970-01-01T00:00:00Z","tenant_id":"","team_id":"","key_id":"","client_ip":"",
 			"route":"","model_requested":"","provider":"","model":"","attempts":0,"status":0,"error_code":"",
 			"error_type":"","stream":false,"cache_status":"","guardrails":[],"prompt_tokens":0,"completion_tokens":0,
 			"cached_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"estimated":false,"cost_micros":0,
@@ -57,7 +57,7 @@ func TestAppendRecord(t *testing.T) {
 		{name: "bodies: text and binary", bodies: true,
 			rec: store.Record{ID: "b", Time: time.Unix(1, 0), RequestBody: []byte(`{"q":"hé"}`),
 				ResponseBody: []byte{0xff, 0x00}, PayloadTruncated: true, CostMicros: 12_345_678},
-			want: `{"id":"b","time":"1970-01-01T00:00:01Z","tenant_id":"","team_id":"","key_id":"","client_ip":"",
+			want: `{"id":"b","client_request_id":"","time":"1970-01-01T00:00:01Z","tenant_id":"","team_id":"","key_id":"","client_ip":"",
 			"route":"","model_requested":"","provider":"","model":"","attempts":0,"status":0,"error_code":"",
 			"error_type":"","stream":false,"cache_status":"","guardrails":[],"prompt_tokens":0,"completion_tokens":0,
 			"cached_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"estimated":false,"cost_micros":12345678,
@@ -65,7 +65,7 @@ func TestAppendRecord(t *testing.T) {
 			"metadata":{},"payload_truncated":true,"user_agent":"",
 			"request_body":"eyJxIjoiaMOpIn0=","request_body_text":"{\"q\":\"hé\"}","response_body":"/wA="}`},
 		{name: "bodies requested but none logged", bodies: true, rec: store.Record{ID: "n", Time: time.Unix(1, 0), Guardrails: []string{"a", "b"}},
-			want: `{"id":"n","time":"1970-01-01T00:00:01Z","tenant_id":"","team_id":"","key_id":"","client_ip":"",
+			want: `{"id":"n","client_request_id":"","time":"1970-01-01T00:00:01Z","tenant_id":"","team_id":"","key_id":"","client_ip":"",
 			"route":"","model_requested":"","provider":"","model":"","attempts":0,"status":0,"error_code":"",
 			"error_type":"","stream":false,"cache_status":"","guardrails":["a","b"],"prompt_tokens":0,"completion_tokens":0,
 			"cached_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"estimated":false,"cost_micros":0,
@@ -97,7 +97,7 @@ func TestAppendRecordKeepsFieldOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := []string{"id", "time", "tenant_id", "team_id", "key_id", "client_ip", "route", "model_requested",
+	want := []string{"id", "client_request_id", "time", "tenant_id", "team_id", "key_id", "client_ip", "route", "model_requested",
 		"provider", "model", "attempts", "status", "error_code", "error_type", "stream", "cache_status", "guardrails",
 		"prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens", "estimated",
 		"cost_micros", "cost_usd", "saved_micros", "price_known", "latency_ms", "ttft_ms", "metadata",

@@ -26,6 +26,8 @@ func TestUsageGolden(t *testing.T) {
 		{name: "default range is the last day", query: "", golden: "usage_default.json"},
 		{name: "metadata filter and team grouping", query: "from=1772355600&to=1772366400&group_by=team&metadata.team=a",
 			golden: "usage_team_metadata.json"},
+		{name: "client request id", query: "from=2026-03-01T09:00:00Z&to=2026-03-01T12:00:00Z&bucket=1h&client_request_id=envoy-1",
+			golden: "usage_client_request_id.json"},
 		{name: "nothing matches", query: "tenant_id=zzz&from=2026-03-01T09:00:00Z&to=2026-03-01T10:00:00Z",
 			golden: "usage_empty.json"},
 	}

@@ -12,7 +12,7 @@ import (
 // logColumns are request_logs' columns in the order recordArgs writes
 // and scanRecord reads them.
 var logColumns = []string{
-	"id", "time_us", "tenant_id", "team_id", "key_id", "client_ip", "route",
+	"id", "client_request_id", "time_us", "tenant_id", "team_id", "key_id", "client_ip", "route",
 	"model_requested", "provider", "model", "attempts",
 	"status", "error_code", "error_type", "stream", "cache_status", "guardrails",
 	"prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens", "estimated",
@@ -43,29 +43,31 @@ func checkID(id string) error {
 
 // appendRecordArgs appends r's column values, in logColumns order, to
 // args. Text is made valid UTF-8 without NUL (PostgreSQL rejects
-// anything else, and the same text must come back from both databases);
-// an empty Guardrails or body is stored as NULL.
+// anything else, and the same text must come back from both databases)
+// and cut to its field's limit (see Record); an empty Guardrails or body
+// is stored as NULL.
 func appendRecordArgs(args []any, r *Record) []any {
 	var guardrails any
 	if len(r.Guardrails) > 0 {
 		gs := make([]string, len(r.Guardrails))
 		for i, g := range r.Guardrails {
-			gs[i] = cleanText(g)
+			gs[i] = shortText(g)
 		}
 		b, _ := json.Marshal(gs) // a []string always marshals
 		guardrails = string(b)
 	}
 	return append(args,
-		r.ID, r.Time.UnixMicro(), cleanText(r.TenantID), cleanText(r.TeamID), cleanText(r.KeyID),
-		cleanText(r.ClientIP), cleanText(r.Route),
-		cleanText(r.ModelRequested), cleanText(r.Provider), cleanText(r.Model), int64(r.Attempts),
-		int64(r.Status), cleanText(r.ErrorCode), cleanText(r.ErrorType), r.Stream, cleanText(r.CacheStatus), guardrails,
+		r.ID, shortText(r.ClientRequestID), r.Time.UnixMicro(),
+		shortText(r.TenantID), shortText(r.TeamID), shortText(r.KeyID),
+		shortText(r.ClientIP), shortText(r.Route),
+		shortText(r.ModelRequested), shortText(r.Provider), shortText(r.Model), int64(r.Attempts),
+		int64(r.Status), shortText(r.ErrorCode), shortText(r.ErrorType), r.Stream, shortText(r.CacheStatus), guardrails,
 		int64(r.PromptTokens), int64(r.CompletionTokens), int64(r.CachedTokens), int64(r.CacheWriteTokens),
 		int64(r.ReasoningTokens), r.Estimated,
 		r.CostMicros, r.SavedMicros, r.PriceKnown,
 		r.LatencyMicros, r.TTFTMicros,
 		nilIfEmpty(r.RequestBody), nilIfEmpty(r.ResponseBody), r.PayloadTruncated,
-		cleanText(r.UserAgent),
+		cutText(r.UserAgent, MaxUserAgent),
 	)
 }
 
@@ -77,7 +79,7 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 		guardrails sql.NullString
 	)
 	err := row.Scan(
-		&r.ID, &timeUS, &r.TenantID, &r.TeamID, &r.KeyID, &r.ClientIP, &r.Route,
+		&r.ID, &r.ClientRequestID, &timeUS, &r.TenantID, &r.TeamID, &r.KeyID, &r.ClientIP, &r.Route,
 		&r.ModelRequested, &r.Provider, &r.Model, &r.Attempts,
 		&r.Status, &r.ErrorCode, &r.ErrorType, &r.Stream, &r.CacheStatus, &guardrails,
 		&r.PromptTokens, &r.CompletionTokens, &r.CachedTokens, &r.CacheWriteTokens, &r.ReasoningTokens, &r.Estimated,

@@ -24,6 +24,13 @@ var (
 	// ErrBadQuery is wrapped by errors for a filter or usage query that
 	// cannot be answered as asked (unknown GroupBy, bucket too small, …).
 	ErrBadQuery = errors.New("store: bad query")
+	// ErrBadRecord is wrapped by InsertLogs errors when a record cannot
+	// be stored because of its data — an ID that is empty, too long or
+	// not text, or a value the database refuses (PostgreSQL SQLSTATE
+	// classes 22, 23 and 54; SQLite SQLITE_TOOBIG, SQLITE_CONSTRAINT and
+	// SQLITE_MISMATCH) — as opposed to a database that is unreachable or
+	// failing. Retrying the same records will fail the same way.
+	ErrBadRecord = errors.New("store: bad record")
 	// ErrSchemaTooNew is wrapped by Open when the database holds a
 	// migration this binary does not know: a newer Sluice migrated it.
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this binary")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -12,7 +13,7 @@ var _ Logs = (*DB)(nil)
 
 const (
 	// insertChunk is the most records one INSERT statement carries:
-	// 32 columns × 100 = 3,200 placeholders, far under SQLite's 32,766
+	// 33 columns × 100 = 3,300 placeholders, far under SQLite's 32,766
 	// and PostgreSQL's 65,535.
 	insertChunk = 100
 	// metadataChunk is the most metadata rows one INSERT carries.
@@ -26,7 +27,12 @@ const (
 // stored, or repeats an earlier ID of recs, is skipped together with its
 // metadata. Every record needs an ID (non-empty, at most 1,024 bytes,
 // UTF-8 without NUL); otherwise nothing is written. Other text is stored
-// with invalid UTF-8 and NUL replaced by U+FFFD. recs is not retained.
+// with invalid UTF-8 and NUL replaced by U+FFFD and cut to its field's
+// limit (see Record). recs is not retained.
+//
+// When a record's ID is invalid or the database refuses a record's data,
+// nothing is written and the error wraps ErrBadRecord (see there); other
+// errors mean the database is out of reach or failing.
 func (db *DB) InsertLogs(ctx context.Context, recs []Record) (err error) {
 	if len(recs) == 0 {
 		return nil
@@ -36,7 +42,7 @@ func (db *DB) InsertLogs(ctx context.Context, recs []Record) (err error) {
 	for i := range recs {
 		r := &recs[i]
 		if err := checkID(r.ID); err != nil {
-			return fmt.Errorf("store: insert logs: record %d: %w", i, err)
+			return fmt.Errorf("store: insert logs: record %d: %w: %w", i, ErrBadRecord, err)
 		}
 		if _, dup := seen[r.ID]; !dup {
 			seen[r.ID] = struct{}{}
@@ -58,14 +64,14 @@ func (db *DB) InsertLogs(ctx context.Context, recs []Record) (err error) {
 	for start := 0; start < len(batch); start += insertChunk {
 		chunk := batch[start:min(start+insertChunk, len(batch))]
 		if err := db.insertRecords(ctx, tx, chunk, args, inserted); err != nil {
-			return fmt.Errorf("store: insert logs: %w", err)
+			return fmt.Errorf("store: insert logs: %w", markBadRecord(err))
 		}
 	}
 	if err := db.insertMetadata(ctx, tx, batch, inserted); err != nil {
-		return fmt.Errorf("store: insert logs: metadata: %w", err)
+		return fmt.Errorf("store: insert logs: metadata: %w", markBadRecord(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: insert logs: commit: %w", err)
+		return fmt.Errorf("store: insert logs: commit: %w", markBadRecord(err))
 	}
 	return nil
 }
@@ -98,7 +104,8 @@ func (db *DB) insertRecords(ctx context.Context, tx *sql.Tx, chunk []*Record, ar
 }
 
 // insertMetadata writes the metadata of the records of batch whose ID is
-// in inserted.
+// in inserted, each record's keys in byte order (so of keys that become
+// equal once cleaned and cut, the first wins).
 func (db *DB) insertMetadata(ctx context.Context, tx *sql.Tx, batch []*Record, inserted map[string]bool) error {
 	var s *stmt
 	n := 0
@@ -111,17 +118,23 @@ func (db *DB) insertMetadata(ctx context.Context, tx *sql.Tx, batch []*Record, i
 		s, n = nil, 0
 		return err
 	}
+	var keys []string // one record's keys, reused
 	for _, r := range batch {
-		if !inserted[r.ID] {
+		if !inserted[r.ID] || len(r.Metadata) == 0 {
 			continue
 		}
-		for k, v := range r.Metadata {
+		keys = keys[:0]
+		for k := range r.Metadata {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
 			if s == nil {
 				s = db.d.stmt().sql("INSERT INTO request_log_metadata (log_id, key, value) VALUES ")
 			} else {
 				s.sql(", ")
 			}
-			s.list([]any{r.ID, cleanText(k), cleanText(v)})
+			s.list([]any{r.ID, cutText(k, MaxMetadataKey), cutText(r.Metadata[k], MaxMetadataValue)})
 			if n++; n == metadataChunk {
 				if err := flush(); err != nil {
 					return err

@@ -78,8 +78,8 @@ func (db *DB) QueryLogs(ctx context.Context, f LogFilter) (Page, error) {
 
 // whereFilter appends " AND …" conditions for f's fields other than
 // Limit and Cursor to s, whose WHERE clause is open on request_logs.
-// Text is cleaned as InsertLogs cleans it, so a filter matches what was
-// stored from the same text on either database.
+// Text is cleaned and cut as InsertLogs cleans and cuts it, so a filter
+// matches what was stored from the same text on either database.
 func whereFilter(s *stmt, f LogFilter) error {
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		return fmt.Errorf("%w: to (%s) is before from (%s)", ErrBadQuery, f.To, f.From)
@@ -91,15 +91,16 @@ func whereFilter(s *stmt, f LogFilter) error {
 		s.sql(" AND time_us < ").arg(f.To.UnixMicro())
 	}
 	if f.Model != "" {
-		m := cleanText(f.Model)
+		m := shortText(f.Model)
 		s.sql(" AND (model_requested = ").arg(m).sql(" OR model = ").arg(m).sql(")")
 	}
 	for _, c := range []struct{ col, val string }{
+		{"client_request_id", f.ClientRequestID},
 		{"provider", f.Provider}, {"key_id", f.KeyID}, {"tenant_id", f.TenantID},
 		{"team_id", f.TeamID}, {"cache_status", f.CacheStatus},
 	} {
 		if c.val != "" {
-			s.sql(" AND " + c.col + " = ").arg(cleanText(c.val))
+			s.sql(" AND " + c.col + " = ").arg(shortText(c.val))
 		}
 	}
 	if f.Status != 0 {
@@ -115,7 +116,7 @@ func whereFilter(s *stmt, f LogFilter) error {
 	// Sorted, so that one set of keys always yields one statement text.
 	for _, k := range slices.Sorted(maps.Keys(f.Metadata)) {
 		s.sql(" AND EXISTS (SELECT 1 FROM request_log_metadata m WHERE m.log_id = request_logs.id AND m.key = ").
-			arg(cleanText(k)).sql(" AND m.value = ").arg(cleanText(f.Metadata[k])).sql(")")
+			arg(cutText(k, MaxMetadataKey)).sql(" AND m.value = ").arg(cutText(f.Metadata[k], MaxMetadataValue)).sql(")")
 	}
 	return nil
 }

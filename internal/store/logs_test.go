@@ -34,6 +34,9 @@ func testLogs(t *testing.T, db *DB) {
 		{"PruneInChunks", testPruneInChunks},
 		{"Usage", testUsage},
 		{"UsageBadQuery", testUsageBadQuery},
+		{"UsageSumsSaturate", testUsageSumsSaturate},
+		{"LongTextIsCut", testLongTextIsCut},
+		{"DataRejectionIsBadRecord", testDataRejectionIsBadRecord},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearLogs(t, db)
@@ -45,7 +48,7 @@ func testLogs(t *testing.T, db *DB) {
 // fullRecord returns a record with every field set.
 func fullRecord(id string, tm time.Time) Record {
 	return Record{
-		ID: id, Time: tm,
+		ID: id, ClientRequestID: "client-" + id, Time: tm,
 		TenantID: "tenant-1", TeamID: "team-1", KeyID: "key-1", ClientIP: "203.0.113.7",
 		Route:          "/v1/chat/completions",
 		ModelRequested: "chat-default", Provider: "openai", Model: "gpt-4o-mini", Attempts: 2,
@@ -150,8 +153,8 @@ func testBadRecords(t *testing.T, db *DB) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := db.InsertLogs(context.Background(), []Record{{ID: "ok", Time: t0}, {ID: tc.id, Time: t0}})
-			if err == nil {
-				t.Fatal("InsertLogs succeeded, want an error")
+			if !errors.Is(err, ErrBadRecord) {
+				t.Fatalf("InsertLogs = %v, want ErrBadRecord", err)
 			}
 			if n := countRows(t, db, "request_logs"); n != 0 {
 				t.Errorf("%d rows written, want none (the batch is all or nothing)", n)
@@ -165,13 +168,13 @@ func testBadRecords(t *testing.T, db *DB) {
 
 func testFilters(t *testing.T, db *DB) {
 	recs := []Record{
-		{ID: "r1", Time: at(1 * time.Minute), ModelRequested: "chat-default", Model: "gpt-4o", Provider: "openai",
+		{ID: "r1", ClientRequestID: "retry-1", Time: at(1 * time.Minute), ModelRequested: "chat-default", Model: "gpt-4o", Provider: "openai",
 			Status: 200, KeyID: "k1", TenantID: "t1", TeamID: "m1", CacheStatus: "hit",
 			Metadata: map[string]string{"user": `"alice"`, "n": "1"}},
-		{ID: "r2", Time: at(2 * time.Minute), ModelRequested: "gpt-4o", Model: "gpt-4o", Provider: "openai",
+		{ID: "r2", ClientRequestID: "other", Time: at(2 * time.Minute), ModelRequested: "gpt-4o", Model: "gpt-4o", Provider: "openai",
 			Status: 429, KeyID: "k2", TenantID: "t1", TeamID: "m2", CacheStatus: "miss",
 			Metadata: map[string]string{"user": `"bob"`, "n": "1"}},
-		{ID: "r3", Time: at(3 * time.Minute), ModelRequested: "claude", Model: "claude-sonnet", Provider: "anthropic",
+		{ID: "r3", ClientRequestID: "retry-1", Time: at(3 * time.Minute), ModelRequested: "claude", Model: "claude-sonnet", Provider: "anthropic",
 			Status: 502, KeyID: "k1", TenantID: "t2", TeamID: "m1",
 			Metadata: map[string]string{"user": `"alice"`}},
 		{ID: "r4", Time: at(4 * time.Minute), ModelRequested: "chat-default", Model: "claude-sonnet", Provider: "anthropic",
@@ -199,6 +202,8 @@ func testFilters(t *testing.T, db *DB) {
 		{"tenant", LogFilter{TenantID: "t2"}, []string{"r4", "r3"}},
 		{"team", LogFilter{TeamID: "m2"}, []string{"r4", "r2"}},
 		{"cache status", LogFilter{CacheStatus: "hit"}, []string{"r1"}},
+		{"client request id shared by a retry", LogFilter{ClientRequestID: "retry-1"}, []string{"r3", "r1"}},
+		{"client request id exact", LogFilter{ClientRequestID: "retry"}, nil},
 		{"metadata one key", LogFilter{Metadata: map[string]string{"user": `"alice"`}}, []string{"r3", "r1"}},
 		{"metadata every key", LogFilter{Metadata: map[string]string{"user": `"alice"`, "n": "1"}}, []string{"r1"}},
 		{"metadata value is JSON text", LogFilter{Metadata: map[string]string{"user": "alice"}}, nil},

@@ -3,10 +3,14 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -90,30 +94,36 @@ func TestMigrateMechanismPostgres(t *testing.T) { testMigrateMechanism(t, postgr
 func testMigrateMechanism(t *testing.T, cfg Config) {
 	ctx := context.Background()
 	db := openTest(t, cfg)
+	// The real migrations, already applied, are stood for by no-ops; the
+	// made-up ones come after them, out of order in the map.
 	fsys := fstest.MapFS{
-		"m/0001_request_logs.sql": {Data: []byte("SELECT 1")}, // stands for the real 0001, already applied
-		"m/0010_b.sql":            {Data: []byte("CREATE TABLE mig_b (x INTEGER)")},
-		"m/0002_a.sql":            {Data: []byte("CREATE TABLE mig_a (x INTEGER); INSERT INTO mig_a (x) VALUES (1)")},
+		"m/1010_b.sql": {Data: []byte("CREATE TABLE mig_b (x INTEGER)")},
+		"m/1002_a.sql": {Data: []byte("CREATE TABLE mig_a (x INTEGER); INSERT INTO mig_a (x) VALUES (1)")},
 	}
+	applied := appliedList(t, db)
+	for _, v := range applied {
+		fsys[fmt.Sprintf("m/%04d_real.sql", v)] = &fstest.MapFile{Data: []byte("SELECT 1")}
+	}
+	want := append(slices.Clone(applied), 1002, 1010)
 	if err := db.migrate(ctx, fsys, "m"); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	if err := db.migrate(ctx, fsys, "m"); err != nil {
 		t.Fatalf("migrate again: %v", err)
 	}
-	if d := cmp.Diff(appliedList(t, db), []int64{1, 2, 10}); d != "" {
+	if d := cmp.Diff(appliedList(t, db), want); d != "" {
 		t.Errorf("versions (-got +want):\n%s", d)
 	}
 	if n := countRows(t, db, "mig_a"); n != 1 {
 		t.Errorf("mig_a has %d rows, want 1 (applied once)", n)
 	}
 
-	fsys["m/0011_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE mig_c (x INTEGER); THIS IS NOT SQL")}
+	fsys["m/1011_bad.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE mig_c (x INTEGER); THIS IS NOT SQL")}
 	err := db.migrate(ctx, fsys, "m")
-	if err == nil || !strings.Contains(err.Error(), "0011_bad.sql") {
+	if err == nil || !strings.Contains(err.Error(), "1011_bad.sql") {
 		t.Fatalf("migrate with a bad file = %v, want an error naming it", err)
 	}
-	if d := cmp.Diff(appliedList(t, db), []int64{1, 2, 10}); d != "" {
+	if d := cmp.Diff(appliedList(t, db), want); d != "" {
 		t.Errorf("versions after a failed migration (-got +want):\n%s", d)
 	}
 	if _, err := db.w.ExecContext(ctx, "SELECT x FROM mig_c"); err == nil {
@@ -170,4 +180,61 @@ func dialectFor(t *testing.T, cfg Config) dialect {
 	}
 	t.Fatalf("no dialect for %q", cfg.Driver)
 	return dialect{}
+}
+
+func TestMigration0002SQLite(t *testing.T) {
+	cfg := sqliteConfig(t)
+	testMigration0002(t, cfg, func() (*DB, error) { return openSQLite(context.Background(), cfg.DSN) })
+}
+
+func TestMigration0002Postgres(t *testing.T) {
+	cfg := postgresConfig(t)
+	testMigration0002(t, cfg, func() (*DB, error) { return openPostgres(context.Background(), cfg.DSN) })
+}
+
+// testMigration0002 upgrades a database that has only 0001 and records in
+// it: the old records get an empty ClientRequestID, and the new column
+// is written, read and filtered on.
+func testMigration0002(t *testing.T, cfg Config, openRaw func() (*DB, error)) {
+	ctx := context.Background()
+	old, err := openRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := dialectFor(t, cfg).migrations
+	first, err := fs.ReadFile(migrationFiles, dir+"/0001_request_logs.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.migrate(ctx, fstest.MapFS{"m/0001_request_logs.sql": {Data: first}}, "m"); err != nil {
+		t.Fatalf("migrate to 0001: %v", err)
+	}
+	if _, err := old.w.Exec("INSERT INTO request_logs (id, time_us, status) VALUES ('old', 1000000, 200)"); err != nil {
+		t.Fatalf("insert a record the 0001 way: %v", err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := openTest(t, cfg)
+	if d := cmp.Diff(appliedList(t, db), []int64{1, 2}); d != "" {
+		t.Errorf("versions (-got +want):\n%s", d)
+	}
+	got, err := db.GetLog(ctx, "old")
+	if err != nil {
+		t.Fatalf("GetLog(old): %v", err)
+	}
+	if d := cmp.Diff(got, Record{ID: "old", Time: time.UnixMicro(1000000).UTC(), Status: 200}); d != "" {
+		t.Errorf("old record (-got +want):\n%s", d)
+	}
+	insert(t, db, Record{ID: "new-1", ClientRequestID: "envoy-1", Time: t0},
+		Record{ID: "new-2", ClientRequestID: "envoy-1", Time: at(time.Second)})
+	page, err := db.QueryLogs(ctx, LogFilter{ClientRequestID: "envoy-1"})
+	if err != nil {
+		t.Fatalf("QueryLogs: %v", err)
+	}
+	want := []Record{{ID: "new-2", ClientRequestID: "envoy-1", Time: at(time.Second)}, {ID: "new-1", ClientRequestID: "envoy-1", Time: t0}}
+	if d := cmp.Diff(page.Records, want); d != "" {
+		t.Errorf("records sharing a client request id (-got +want):\n%s", d)
+	}
 }

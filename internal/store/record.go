@@ -9,12 +9,25 @@ import (
 // cost and how long it took. It is written once and never updated. Zero
 // values mean "not applicable" (no key system yet → empty KeyID; no
 // stream → zero TTFT).
+//
+// Text is stored as valid UTF-8 without NUL (anything else becomes
+// U+FFFD), and the short text fields have a byte limit: longer values are
+// cut at a UTF-8 character boundary, so a client-controlled value can
+// never make the database refuse the record. The limits are 256 bytes for
+// ClientRequestID, TenantID, TeamID, KeyID, ClientIP, Route,
+// ModelRequested, Provider, Model, ErrorCode, ErrorType, CacheStatus and
+// each Guardrails entry; 512 for UserAgent; 64 for a Metadata key and
+// 1,024 for a Metadata value (see the Max* constants). ID is never cut:
+// an ID InsertLogs cannot hold fails with ErrBadRecord.
 type Record struct {
 	// ID is the request id, also sent to the client as x-request-id.
 	// Unique; inserting a record whose ID exists is a no-op (replays are
 	// idempotent).
-	ID   string
-	Time time.Time // when the request arrived (UTC, microsecond precision kept)
+	ID string
+	// ClientRequestID is the client's own X-Request-Id, if it sent one;
+	// not unique (a client may reuse it, e.g. when it retries).
+	ClientRequestID string
+	Time            time.Time // when the request arrived (UTC, microsecond precision kept)
 
 	TenantID string
 	TeamID   string
@@ -64,7 +77,9 @@ type Record struct {
 
 	// Metadata is the client's x-sluice-metadata: up to 8 keys with
 	// string, number or bool values, kept as their JSON text form
-	// ("abc" for a string, 42, true) — the form filters compare.
+	// ("abc" for a string, 42, true) — the form filters compare. Keys
+	// that become equal once cleaned and cut are stored once, with the
+	// value of the key first in byte order.
 	Metadata map[string]string
 
 	// RequestBody and ResponseBody are set only when payload logging is
@@ -78,17 +93,22 @@ type Record struct {
 }
 
 // LogFilter selects records. Zero fields do not filter. Results come
-// newest first (Time desc, ID desc).
+// newest first (Time desc, ID desc). Text values are cleaned and cut like
+// the Record fields they compare with, so a filter on a long value
+// matches the records stored from it.
 type LogFilter struct {
-	From, To    time.Time // From inclusive, To exclusive
-	Model       string    // matches ModelRequested or Model
-	Provider    string
-	Status      int // exact status; see StatusClass
-	StatusClass int // 2, 4 or 5 → 2xx, 4xx, 5xx
-	KeyID       string
-	TenantID    string
-	TeamID      string
-	CacheStatus string
+	From, To time.Time // From inclusive, To exclusive
+	// ClientRequestID matches Record.ClientRequestID exactly (several
+	// records may share one).
+	ClientRequestID string
+	Model           string // matches ModelRequested or Model
+	Provider        string
+	Status          int // exact status; see StatusClass
+	StatusClass     int // 2, 4 or 5 → 2xx, 4xx, 5xx
+	KeyID           string
+	TenantID        string
+	TeamID          string
+	CacheStatus     string
 	// Metadata keeps records whose metadata has every key with exactly
 	// that JSON text value.
 	Metadata map[string]string
@@ -116,7 +136,8 @@ type UsageQuery struct {
 	Filter LogFilter
 }
 
-// Stats are aggregates over a set of records.
+// Stats are aggregates over a set of records. The sums (tokens, cost,
+// saved) saturate at the int64 limits instead of wrapping around.
 type Stats struct {
 	Requests         int64
 	Errors           int64 // status >= 400
@@ -160,7 +181,10 @@ type UsageReport struct {
 // store. *DB implements it for SQLite and PostgreSQL.
 type Logs interface {
 	// InsertLogs writes records in one transaction; records whose ID
-	// already exists are skipped.
+	// already exists are skipped. When the database refuses the data of
+	// some record (as opposed to being unreachable or failing), nothing
+	// is written and the error wraps ErrBadRecord: the caller may retry
+	// the records one by one to find the bad one.
 	InsertLogs(ctx context.Context, recs []Record) error
 	// QueryLogs returns a page of records matching f.
 	QueryLogs(ctx context.Context, f LogFilter) (Page, error)

@@ -1,6 +1,9 @@
 package store
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // usageRow is the part of a record Usage aggregates.
 type usageRow struct {
@@ -30,16 +33,19 @@ type groupAcc struct {
 	buckets map[int64]*acc
 }
 
+// add counts r. Sums saturate at the int64 limits instead of wrapping,
+// so a few absurd records (a cost of 2^62 micro-dollars) can make a total
+// wrong but never flip its sign.
 func (a *acc) add(r *usageRow) {
 	a.s.Requests++
 	if r.status >= 400 {
 		a.s.Errors++
 	}
-	a.s.PromptTokens += r.promptTokens
-	a.s.CompletionTokens += r.completionTokens
-	a.s.CachedTokens += r.cachedTokens
-	a.s.CostMicros += r.costMicros
-	a.s.SavedMicros += r.savedMicros
+	a.s.PromptTokens = satAdd(a.s.PromptTokens, r.promptTokens)
+	a.s.CompletionTokens = satAdd(a.s.CompletionTokens, r.completionTokens)
+	a.s.CachedTokens = satAdd(a.s.CachedTokens, r.cachedTokens)
+	a.s.CostMicros = satAdd(a.s.CostMicros, r.costMicros)
+	a.s.SavedMicros = satAdd(a.s.SavedMicros, r.savedMicros)
 	if r.cacheStatus != "" {
 		a.withCache++
 		if r.cacheStatus == "hit" {
@@ -75,4 +81,15 @@ func percentile(sorted []int64, p int) int64 {
 	}
 	rank := (p*n + 99) / 100 // ⌈p·n/100⌉, at least 1 for p > 0
 	return sorted[rank-1]
+}
+
+// satAdd is a+b clamped to [math.MinInt64, math.MaxInt64].
+func satAdd(a, b int64) int64 {
+	switch {
+	case b > 0 && a > math.MaxInt64-b:
+		return math.MaxInt64
+	case b < 0 && a < math.MinInt64-b:
+		return math.MinInt64
+	}
+	return a + b
 }

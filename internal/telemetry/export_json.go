@@ -20,7 +20,7 @@ import (
 //
 // Every key is always present, in this order:
 //
-//	id, time (RFC 3339 with nanoseconds), tenant_id, team_id, key_id,
+//	id, client_request_id, time (RFC 3339 with nanoseconds), tenant_id, team_id, key_id,
 //	client_ip, route, model_requested, provider, model, attempts, status,
 //	error_code, error_type, stream, cache_status, guardrails (array of
 //	strings or null), prompt_tokens, completion_tokens, cached_tokens,
@@ -34,6 +34,7 @@ import (
 // written as such, not left out.
 type RecordJSON struct {
 	ID               string            `json:"id"`
+	ClientRequestID  string            `json:"client_request_id"`
 	Time             time.Time         `json:"time"`
 	TenantID         string            `json:"tenant_id"`
 	TeamID           string            `json:"team_id"`
@@ -77,6 +78,7 @@ type RecordJSON struct {
 func AppendRecordJSON(dst []byte, r *store.Record) []byte {
 	dst = append(dst, '{')
 	dst = appendStr(dst, "id", r.ID)
+	dst = appendStr(dst, "client_request_id", r.ClientRequestID)
 	dst = jsonw.AppendKey(dst, "time")
 	dst = append(dst, '"')
 	dst = r.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
@@ -129,8 +131,9 @@ func AppendRecordJSON(dst []byte, r *store.Record) []byte {
 }
 
 // ParseRecordJSON decodes one RecordJSON object. Unknown keys are ignored
-// (a newer writer may add some); a missing or empty id, trailing data or
-// anything but one object is an error.
+// (a newer writer may add some) and missing ones leave their field zero
+// (an older writer had no client_request_id); a missing or empty id,
+// trailing data or anything but one object is an error.
 func ParseRecordJSON(b []byte) (store.Record, error) {
 	var j RecordJSON
 	if err := json.Unmarshal(b, &j); err != nil {

@@ -22,9 +22,10 @@ var jsonCases = []struct {
 	{"zero but id", store.Record{ID: "r1"}},
 	{"empty slices and maps", store.Record{ID: "r2", Guardrails: []string{}, Metadata: map[string]string{}, RequestBody: []byte{}, ResponseBody: []byte{}}},
 	{"escapes", store.Record{
-		ID:        "quote\" back\\ nl\n tab\t <html> & \u2028\u2029 \x01",
-		UserAgent: "emoji 🙂 and é",
-		Metadata:  map[string]string{"z": `"s"`, "a": "42", "m": "true", "\x7f": "del"},
+		ID:              "quote\" back\\ nl\n tab\t <html> & \u2028\u2029 \x01",
+		ClientRequestID: "<client> \"id\" \u2028",
+		UserAgent:       "emoji 🙂 and é",
+		Metadata:        map[string]string{"z": `"s"`, "a": "42", "m": "true", "\x7f": "del"},
 	}},
 	{"invalid utf8", store.Record{ID: "bad\xff\xfeid", Guardrails: []string{"\xc3"}}},
 	{"extremes", store.Record{
@@ -59,11 +60,11 @@ func TestAppendRecordJSONMatchesEncodingJSON(t *testing.T) {
 
 func TestAppendRecordJSONShape(t *testing.T) {
 	r := store.Record{
-		ID: "req-1", Time: time.Date(2025, 1, 2, 3, 4, 5, 123456000, time.UTC), Status: 200,
+		ID: "req-1", ClientRequestID: "envoy-7", Time: time.Date(2025, 1, 2, 3, 4, 5, 123456000, time.UTC), Status: 200,
 		Guardrails: []string{"pii:redact"}, Metadata: map[string]string{"team": `"a"`},
 		RequestBody: []byte("hi"), CostMicros: 42,
 	}
-	want := `{"id":"req-1","time":"2025-01-02T03:04:05.123456Z","tenant_id":"","team_id":"","key_id":"",` +
+	want := `{"id":"req-1","client_request_id":"envoy-7","time":"2025-01-02T03:04:05.123456Z","tenant_id":"","team_id":"","key_id":"",` +
 		`"client_ip":"","route":"","model_requested":"","provider":"","model":"","attempts":0,"status":200,` +
 		`"error_code":"","error_type":"","stream":false,"cache_status":"","guardrails":["pii:redact"],` +
 		`"prompt_tokens":0,"completion_tokens":0,"cached_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,` +
@@ -110,6 +111,20 @@ func TestParseRecordJSONErrors(t *testing.T) {
 				t.Errorf("ParseRecordJSON(%q) = %+v, want an error", tc.in, r)
 			}
 		})
+	}
+}
+
+// TestParseRecordJSONReadsSpoolLinesWithoutClientRequestID guards spool
+// files written before client_request_id existed: they still replay, with
+// the field empty.
+func TestParseRecordJSONReadsSpoolLinesWithoutClientRequestID(t *testing.T) {
+	got, err := ParseRecordJSON([]byte(`{"id":"old","time":"2025-01-02T03:04:05Z","status":200,"model":"m"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Record{ID: "old", Time: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Status: 200, Model: "m"}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
 	}
 }
 

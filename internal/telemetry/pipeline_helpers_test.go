@@ -30,6 +30,7 @@ const postgresEnv = "SLUICE_TEST_POSTGRES"
 func testRecord(tenant string, i int) store.Record {
 	return store.Record{
 		ID:               fmt.Sprintf("%s-req-%06d", tenant, i),
+		ClientRequestID:  fmt.Sprintf("client-%d", i%50),
 		Time:             time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC).Add(time.Duration(i) * time.Microsecond * 1001),
 		TenantID:         tenant,
 		TeamID:           "team-" + fmt.Sprint(i%3),

@@ -3,7 +3,8 @@ package telemetry
 // PipelineStats are counters since NewPipeline. Every record passed to
 // Enqueue is, once Close has returned, counted in exactly one of Written,
 // Spooled, Rejected or Dropped; Replayed counts spooled records that later
-// reached the store (from files replayed to the end).
+// reached the store (from files replayed to the end), and a spooled record
+// the store refuses at replay is counted in Rejected as well.
 type PipelineStats struct {
 	Enqueued int64 // records passed to Enqueue
 	Written  int64 // records the writer stored directly
@@ -13,10 +14,13 @@ type PipelineStats struct {
 	Overflow int64
 	Replayed int64 // spooled records replayed into the store
 	Dropped  int64 // records neither stored nor spooled: lost
-	// Rejected counts records whose ID the store cannot hold (empty, over
-	// 1,024 bytes, NUL or invalid UTF-8): they would fail every insert of
-	// their batch, so they are logged (without contents) and discarded.
-	// Lines of spool files an earlier process left are counted here too.
+	// Rejected counts records the store cannot hold: an ID that is empty,
+	// over 1,024 bytes, NUL or invalid UTF-8, or data the store refuses
+	// (store.ErrBadRecord when the record is written alone). They would
+	// fail every insert of their batch, so they are logged (by ID at most,
+	// never their contents) and discarded; the rest of their batch is
+	// stored. Records rejected when spool files are replayed (also files
+	// an earlier process left) are counted here too.
 	Rejected int64
 	// SpoolCorrupt counts spool lines skipped at replay because they did
 	// not decode (a torn write after a crash).

@@ -1,7 +1,6 @@
 package telemetry
 
 import (
-	"context"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,33 +69,33 @@ func (p *Pipeline) drain(batch []store.Record) {
 	}
 }
 
-// writeBatch stores batch, or spools it if the store is down or the write
-// fails, then hands it to the exporters. It returns batch emptied for
-// reuse (its records cleared so the batch keeps nothing alive).
+// writeBatch stores batch, or spools it if the store is down, then hands
+// what was stored or spooled to the exporters. Records the store refuses
+// (see insert) are rejected and neither spooled nor exported; a failure
+// of another kind marks the store down and spools the records not yet
+// stored. It returns batch emptied for reuse (its records cleared so the
+// batch keeps nothing alive).
 func (p *Pipeline) writeBatch(batch []store.Record) []store.Record {
 	valid := p.reject(batch)
-	n := int64(len(valid))
-	stored := n == 0
-	if !stored && !p.storeDown.Load() {
-		ctx, cancel := context.WithTimeout(p.baseCtx, p.cfg.WriteTimeout)
-		err := p.logs.InsertLogs(ctx, valid)
-		cancel()
-		if err == nil {
-			p.written.Add(n)
-			stored = true
-		} else if !p.storeDown.Swap(true) {
-			p.log.Warn("telemetry: request log store write failed; spooling until it recovers", "records", n, "err", err)
+	res := inserted{unstored: len(valid)}
+	if len(valid) > 0 && !p.storeDown.Load() {
+		res = p.insert(p.baseCtx, valid)
+		p.written.Add(int64(res.stored))
+		p.rejected.Add(int64(res.rejected))
+		if res.err != nil && !p.storeDown.Swap(true) {
+			p.log.Warn("telemetry: request log store write failed; spooling until it recovers", "records", res.unstored, "err", res.err)
 		}
 	}
-	if !stored {
-		if err := p.spool.append(kindWriter, valid, true); err != nil {
+	if rest := valid[res.stored : res.stored+res.unstored]; len(rest) > 0 {
+		n := int64(len(rest))
+		if err := p.spool.append(kindWriter, rest, true); err != nil {
 			p.dropped.Add(n)
 			p.log.Error("telemetry: request log records dropped: spool failed", "records", n, "err", err)
 		} else {
 			p.spooled.Add(n)
 		}
 	}
-	p.export(valid)
+	p.export(valid[:res.stored+res.unstored])
 	clear(batch)
 	return batch[:0]
 }

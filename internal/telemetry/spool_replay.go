@@ -66,11 +66,12 @@ func (p *Pipeline) replay(ctx context.Context) error {
 }
 
 // replayFile inserts the records of one sealed file in batches and removes
-// the file once all are in. Inserts are idempotent by ID, so a file that
-// fails halfway is simply replayed whole next time. Records of overflow
-// files are exported after they are stored (so a file replayed twice may
-// export some records twice). Replayed and SpoolCorrupt count a file only
-// once it is done.
+// the file once all are in, or rejected: a record the store refuses (see
+// insert) is dropped, so one bad record never holds a file back. Inserts
+// are idempotent by ID, so a file that fails halfway is simply replayed
+// whole next time. Records of overflow files are exported after they are
+// stored (so a file replayed twice may export some records twice).
+// Replayed, Rejected and SpoolCorrupt count a file only once it is done.
 func (p *Pipeline) replayFile(ctx context.Context, e spoolEntry) error {
 	f, err := os.Open(e.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -81,21 +82,20 @@ func (p *Pipeline) replayFile(ctx context.Context, e spoolEntry) error {
 	}
 	defer f.Close()
 	name := filepath.Base(e.path)
-	var good, bad, rejected int64
+	var good, bad, rejected, refused int64 // rejected: invalid IDs; refused: by the store
 	batch := make([]store.Record, 0, min(p.cfg.BatchSize, 64))
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		wctx, cancel := context.WithTimeout(ctx, p.cfg.WriteTimeout)
-		err := p.logs.InsertLogs(wctx, batch)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("telemetry: replay %s: %w", name, err)
+		res := p.insert(ctx, batch)
+		if res.err != nil {
+			return fmt.Errorf("telemetry: replay %s: %w", name, res.err)
 		}
-		good += int64(len(batch))
+		good += int64(res.stored)
+		refused += int64(res.rejected)
 		if e.kind == kindOverflow {
-			p.export(batch)
+			p.export(batch[:res.stored])
 		}
 		clear(batch)
 		batch = batch[:0]
@@ -129,9 +129,9 @@ func (p *Pipeline) replayFile(ctx context.Context, e spoolEntry) error {
 	p.replayed.Add(good)
 	p.corrupt.Add(bad)
 	if rejected > 0 {
-		p.rejected.Add(rejected)
 		p.log.Error("telemetry: request log records rejected: invalid id", "file", name, "records", rejected)
 	}
+	p.rejected.Add(rejected + refused)
 	return nil
 }
 
