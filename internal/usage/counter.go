@@ -8,7 +8,7 @@ import (
 )
 
 // CounterLimit is how many bytes of text a Counter keeps to count exactly.
-const CounterLimit = 1 << 20
+const CounterLimit = 64 << 10
 
 // Counter accumulates streamed output text (answer, reasoning, tool-call
 // arguments) and counts its tokens when asked, with bounded memory: it keeps

@@ -10,6 +10,13 @@ import (
 // CustomCostHeader is the request header that sets a request's price.
 const CustomCostHeader = "x-sluice-custom-cost"
 
+// Bounds on custom prices: $0.01 a token ($10,000 per million, far above
+// any list price) and $100 a request.
+const (
+	maxTokenRate  = 10_000 * 1_000_000 // micro-dollars per million tokens
+	maxRequestFee = 100 * 1_000_000    // micro-dollars
+)
+
 // maxCustomCost is the longest header value ParseCustomCost accepts.
 const maxCustomCost = 512
 
@@ -24,14 +31,19 @@ type customCostField struct {
 	key      string
 	scale    int
 	required bool
+	// max bounds the value in Price units, and limit says it in dollars.
+	// The header is the client's word on its own cost: the bounds keep
+	// one request from saturating the accounting.
+	max   int64
+	limit string
 }
 
 // customCostFields lists the keys in the order their values fill Price.
 var customCostFields = [...]customCostField{
-	{"per_token_in", 12, true},
-	{"per_token_out", 12, true},
-	{"per_token_cached_in", 12, false},
-	{"per_request", 6, false},
+	{"per_token_in", 12, true, maxTokenRate, "0.01"},
+	{"per_token_out", 12, true, maxTokenRate, "0.01"},
+	{"per_token_cached_in", 12, false, maxTokenRate, "0.01"},
+	{"per_request", 6, false, maxRequestFee, "100"},
 }
 
 // ParseCustomCost parses the x-sluice-custom-cost header, a JSON object such
@@ -41,8 +53,8 @@ var customCostFields = [...]customCostField{
 // optional). Values must be JSON numbers (exponents allowed, strings and
 // null not) and are decoded exactly: a rate finer than 10^-12 dollars per
 // token or a fee finer than a micro-dollar is rejected rather than rounded.
-// Unknown or repeated keys, negative values, values too large for the Price
-// fields, and headers over 512 bytes are errors wrapping
+// Unknown or repeated keys, negative values, token rates above $0.01, fees
+// above $100, and headers over 512 bytes are errors wrapping
 // ErrInvalidCustomCost. CacheWrite is left zero (cache writes cost the input
 // rate).
 func ParseCustomCost(header string) (Price, error) {
@@ -72,6 +84,9 @@ func ParseCustomCost(header string) (Price, error) {
 		n, reason := parseDecimal(string(value), f.scale, true)
 		if reason != "" {
 			return customCostError("%s: %s", f.key, reason)
+		}
+		if n > f.max {
+			return customCostError("%s is above the limit of %s dollars", f.key, f.limit)
 		}
 		vals[i] = n
 		return nil
