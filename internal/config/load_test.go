@@ -225,7 +225,8 @@ func TestDocsExamples(t *testing.T) {
 		if strings.Contains(b[1], "# fragment") {
 			continue
 		}
-		if _, err := parse([]byte(b[1]), "example", lookupIn(with(map[string]string{"AZURE_OPENAI_API_KEY": "x", "CLAUDE_KEY": "x"}))); err != nil {
+		if _, err := parse([]byte(b[1]), "example", lookupIn(with(map[string]string{"AZURE_OPENAI_API_KEY": "x", "CLAUDE_KEY": "x",
+			"SLUICE_DATABASE_URL": "postgres://sluice@db.internal/sluice", "LOG_SINK_TOKEN": "x"}))); err != nil {
 			t.Errorf("example %d: %v", i+1, err)
 		}
 	}

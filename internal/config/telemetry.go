@@ -74,8 +74,9 @@ type Export struct {
 
 // Webhook is an HTTP endpoint receiving record batches.
 type Webhook struct {
-	// URL receives POSTs; empty switches the webhook off.
-	URL string `yaml:"url"`
+	// URL receives POSTs; empty switches the webhook off. Redacted when
+	// printed: such URLs often carry a token.
+	URL Secret `yaml:"url"`
 	// Headers are sent with every POST (e.g. Authorization); values are
 	// redacted when the config is printed.
 	Headers map[string]Secret `yaml:"headers"`
@@ -103,8 +104,8 @@ type Tracing struct {
 	// Default false.
 	Enabled bool `yaml:"enabled"`
 	// Endpoint is the OTLP/HTTP collector, e.g. http://127.0.0.1:4318.
-	// Required when enabled.
-	Endpoint string `yaml:"endpoint"`
+	// Required when enabled. Redacted when printed.
+	Endpoint Secret `yaml:"endpoint"`
 	// Headers are sent with every export (e.g. an API key); redacted when
 	// printed.
 	Headers map[string]Secret `yaml:"headers"`

@@ -50,7 +50,7 @@ func (v *validator) requestLog() {
 	}
 	wh := &l.Export.Webhook
 	if wh.URL != "" {
-		v.httpURL("request_log.export.webhook.url", wh.URL)
+		v.httpURL("request_log.export.webhook.url", wh.URL.Value())
 		v.positive("request_log.export.webhook.batch_size", wh.BatchSize)
 		if wh.FlushInterval <= 0 {
 			v.bad("request_log.export.webhook.flush_interval", "must be greater than 0")
@@ -73,7 +73,7 @@ func (v *validator) tracing() {
 	if t.Endpoint == "" {
 		v.missing("tracing.endpoint", "required when tracing is enabled: the OTLP/HTTP collector, e.g. http://127.0.0.1:4318")
 	} else {
-		v.httpURL("tracing.endpoint", t.Endpoint)
+		v.httpURL("tracing.endpoint", t.Endpoint.Value())
 	}
 	v.headers(secretValues(t.Headers), "tracing.headers")
 }

@@ -104,13 +104,33 @@ func TestResponseHeadersSayWhatAnswered(t *testing.T) {
 	if id := resp.Header.Get("X-Request-Id"); len(id) != 26 {
 		t.Errorf("generated request id = %q", id)
 	}
-	resp, _ = env.post("/v1/chat/completions", hello, "X-Request-Id", "client-chosen-id-42")
-	if id := resp.Header.Get("X-Request-Id"); id != "client-chosen-id-42" {
-		t.Errorf("client request id not kept: %q", id)
+}
+
+// TestClientRequestIDsAreKeptButNeverKeyTheLog guards against a retry that
+// reuses its X-Request-Id losing its (billable) record: the gateway's own
+// id keys the record and the client's is kept beside it.
+func TestClientRequestIDsAreKeptButNeverKeyTheLog(t *testing.T) {
+	env := newEnv(t)
+	var ids []string
+	for range 2 {
+		resp, body := env.post("/v1/chat/completions", hello, "X-Request-Id", "client-chosen-id-42")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d: %s", resp.StatusCode, body)
+		}
+		ids = append(ids, resp.Header.Get("X-Request-Id"))
 	}
-	resp, _ = env.post("/v1/chat/completions", hello, "X-Request-Id", "bad id with spaces")
-	if id := resp.Header.Get("X-Request-Id"); id == "bad id with spaces" || id == "" {
-		t.Errorf("unsafe client request id kept: %q", id)
+	if ids[0] == ids[1] || len(ids[0]) != 26 {
+		t.Fatalf("x-request-id %q, %q: want two gateway ids", ids[0], ids[1])
+	}
+	for _, id := range ids {
+		if rec := env.record(id); rec.ClientRequestID != "client-chosen-id-42" {
+			t.Errorf("record %s client_request_id %q", id, rec.ClientRequestID)
+		}
+	}
+	resp, _ := env.post("/v1/chat/completions", hello, "X-Request-Id", "bad id with spaces")
+	id := resp.Header.Get("X-Request-Id")
+	if rec := env.record(id); rec.ClientRequestID != "" {
+		t.Errorf("unsafe client request id kept: %q", rec.ClientRequestID)
 	}
 }
 

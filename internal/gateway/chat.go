@@ -33,13 +33,13 @@ func (g *Gateway) handleChat(w http.ResponseWriter, r *http.Request) {
 		settle(r, ex)
 		return
 	}
-	settle(r, ex)
 	body, err := oaicodec.EncodeChatResponse(ex.Response)
 	if err != nil {
 		writeError(w, r, formatOpenAI, err)
 		return
 	}
 	writeAnswer(w, r, ex, body)
+	settle(r, ex) // after the answer went out: counting may take a while
 }
 
 // runChat sends a decoded chat request through the pipeline. On failure it

@@ -27,7 +27,6 @@ func (g *Gateway) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	if !g.run(w, r, ex, req.Model, formatOpenAI) {
 		return
 	}
-	settle(r, ex)
 	if req.EncodingFormat == "base64" {
 		oaicodec.EncodeVectorsBase64(ex.EmbeddingsResponse)
 	}
@@ -37,4 +36,5 @@ func (g *Gateway) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAnswer(w, r, ex, body)
+	settle(r, ex) // after the answer went out: counting may take a while
 }

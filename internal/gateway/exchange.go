@@ -58,9 +58,12 @@ type Exchange struct {
 	FirstByte time.Time
 
 	// output counts streamed answer text for settleUsage; streamEnded is
-	// set when the stream reached its end.
-	output      usage.Counter
-	streamEnded bool
+	// set when the stream reached its end, streamFinished when a choice
+	// finished, and usageFinal when usage was reported with or after that.
+	output         usage.Counter
+	streamEnded    bool
+	streamFinished bool
+	usageFinal     bool
 }
 
 // Handler runs an exchange. It returns an error (an *llm.Error to tell the

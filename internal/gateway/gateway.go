@@ -29,6 +29,7 @@ type Gateway struct {
 	proxies  map[string]*httputil.ReverseProxy
 	models   *modelCatalog
 	handler  http.Handler
+	mux      *http.ServeMux // the routes, inside the transport middleware
 	draining atomic.Bool
 	stopMock func()
 	// advertised holds each provider's configured model list (the mock's
@@ -120,7 +121,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		}
 		g.admin = adm
 	}
-	rt, proxies, err := buildRouter(cfg, pcfgs, g.client)
+	rt, proxies, err := buildRouter(cfg, pcfgs, g.client, g.log)
 	if err != nil {
 		g.Close()
 		return nil, err
@@ -183,7 +184,7 @@ func priceCatalog(ps []config.Price) (*usage.Catalog, error) {
 }
 
 // buildRouter constructs every provider and the router over them.
-func buildRouter(cfg *config.Config, pcfgs []provider.Config, client *http.Client) (*router.Router, map[string]*httputil.ReverseProxy, error) {
+func buildRouter(cfg *config.Config, pcfgs []provider.Config, client *http.Client, log *slog.Logger) (*router.Router, map[string]*httputil.ReverseProxy, error) {
 	var errs []error
 	byName := make(map[string]provider.Provider, len(pcfgs))
 	rps := make([]router.Provider, 0, len(pcfgs))
@@ -198,7 +199,7 @@ func buildRouter(cfg *config.Config, pcfgs []provider.Config, client *http.Clien
 		byName[pc.Name] = p
 		rps = append(rps, router.Provider{Provider: p, Models: pc.Models})
 		if pt, ok := p.(provider.Passthrough); ok {
-			proxies[pc.Name] = newPassthroughProxy(pt, client.Transport)
+			proxies[pc.Name] = newPassthroughProxy(pt, client.Transport, log)
 		}
 	}
 	if len(errs) > 0 {

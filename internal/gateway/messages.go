@@ -36,13 +36,13 @@ func (g *Gateway) handleMessages(w http.ResponseWriter, r *http.Request) {
 		settle(r, ex)
 		return
 	}
-	settle(r, ex)
 	body, err := anthcodec.EncodeMessagesResponse(ex.Response)
 	if err != nil {
 		writeError(w, r, formatAnthropic, err)
 		return
 	}
 	writeAnswer(w, r, ex, body)
+	settle(r, ex) // after the answer went out: counting may take a while
 }
 
 // anthropicStream adapts the Anthropic stream encoder to streamEncoder.

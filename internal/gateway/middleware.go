@@ -19,16 +19,18 @@ import (
 // ids are replaced.
 const maxRequestIDLen = 128
 
-// requestID keeps a sane client x-request-id or makes one, returns it on
-// the response and puts it in the request context.
+// requestID makes the request's id, returns it in x-request-id and puts it
+// in the request context. The id is always the gateway's own, since it is
+// the key of the request's log record: a client's X-Request-Id (kept when
+// sane, and logged with the record as client_request_id) may repeat, as
+// retries often reuse it.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
-			id = newRequestID()
+		ri := &requestInfo{id: newRequestID()}
+		if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
+			ri.clientID = id
 		}
-		w.Header().Set("X-Request-Id", id)
-		ri := &requestInfo{id: id}
+		w.Header().Set("X-Request-Id", ri.id)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
 	})
 }

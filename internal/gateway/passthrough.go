@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"strings"
@@ -39,7 +40,7 @@ func (g *Gateway) handlePassthrough(w http.ResponseWriter, r *http.Request) {
 	rp.ServeHTTP(w, r)
 }
 
-func newPassthroughProxy(p provider.Passthrough, transport http.RoundTripper) *httputil.ReverseProxy {
+func newPassthroughProxy(p provider.Passthrough, transport http.RoundTripper, log *slog.Logger) *httputil.ReverseProxy {
 	name := p.(provider.Provider).Name()
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -54,6 +55,9 @@ func newPassthroughProxy(p provider.Passthrough, transport http.RoundTripper) *h
 			p.RewritePassthrough(pr, pr.In.PathValue("rest"))
 		},
 		Transport: transport,
+		// The proxy's own messages (a body copy that failed) are details:
+		// the request's record and access line say what happened.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		ModifyResponse: func(resp *http.Response) error {
 			// The response carries the gateway's request id; the
 			// upstream's own id stays available under another name.

@@ -161,11 +161,11 @@ func (s *usageStream) Recv() (*llm.Chunk, error) {
 		}
 		return c, err
 	}
-	if c.Usage != nil {
-		s.ex.Usage = *c.Usage
-	}
 	for i := range c.Deltas {
 		d := &c.Deltas[i]
+		if d.FinishReason != "" {
+			s.ex.streamFinished = true
+		}
 		s.ex.output.Add(d.Text)
 		s.ex.output.Add(d.Reasoning)
 		s.ex.output.Add(d.Refusal)
@@ -174,19 +174,26 @@ func (s *usageStream) Recv() (*llm.Chunk, error) {
 			s.ex.output.Add(d.ToolCalls[j].Arguments)
 		}
 	}
+	if c.Usage != nil {
+		s.ex.Usage = *c.Usage
+		// A report with or after the finish is the final count (OpenAI
+		// sends it after, Anthropic and Gemini with the finish).
+		s.ex.usageFinal = s.ex.streamFinished
+	}
 	return c, err
 }
 
 // settleUsage makes ex.Usage final once the answer has been sent. Where
 // the provider reported no usage — some servers never do, and a stream cut
 // short (by the provider or by the client leaving) ends before its usage
-// report — Sluice counts the tokens itself and sets ex.Estimated. Reported
+// report — Sluice counts the tokens itself (a stream cut after its final
+// usage report keeps the report) and sets ex.Estimated. Reported
 // numbers are kept where they exist (Anthropic reports input tokens at the
 // start of a stream).
 func settleUsage(ex *Exchange) {
 	switch {
 	case ex.Stream != nil:
-		if ex.streamEnded && !ex.Usage.IsZero() {
+		if ex.usageFinal || ex.streamEnded && !ex.Usage.IsZero() {
 			return
 		}
 		if ex.Usage.InputTokens == 0 {

@@ -19,7 +19,10 @@ import (
 // and its record. It lives in the request context; the handler goroutine
 // fills it, and observe reads it once the handler has returned.
 type requestInfo struct {
+	// id is the gateway's request id (the record's); clientID is the
+	// client's own X-Request-Id, if it sent a sane one.
 	id        string
+	clientID  string
 	model     string
 	provider  string
 	upstream  string
@@ -80,45 +83,78 @@ func (g *Gateway) observe(next http.Handler) http.Handler {
 			done = g.metrics.RequestStarted()
 		}
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		if done != nil {
-			done()
-		}
-		end := time.Now()
-		status := sw.status
-		if ri.err != nil && (status == 0 || status == http.StatusOK) {
-			// Nothing was written (the client left: 499), or a stream
-			// failed after its 200 went out: the record keeps what
-			// actually happened.
-			status = ri.err.Status
-		}
-		g.logAccess(r, ri, status, end.Sub(start), sw.bytes)
-		if !slices.Contains(recordedRoutes, r.Pattern) {
-			if span != nil {
-				span.End()
+		finished := false
+		// Deferred, so that a response aborted with a panic
+		// (http.ErrAbortHandler: the reverse proxy does this when an
+		// upstream body breaks) is still logged, recorded and counted.
+		defer func() {
+			if !finished && ri.err == nil {
+				ri.err = aborted(r)
 			}
-			return
-		}
-		var rec store.Record
-		g.fillRecord(&rec, r, ri, status, start, end)
-		if g.metrics != nil {
-			g.metrics.Observe(&rec)
-		}
-		if span != nil {
-			telemetry.EndRequest(span, &rec)
-		}
-		if g.records != nil {
-			g.records.Enqueue(&rec)
-		}
+			if done != nil {
+				done()
+			}
+			g.finish(r, ri, sw, start, span)
+		}()
+		next.ServeHTTP(sw, r)
+		finished = true
 	})
 }
 
+// finish writes the access line and, for LLM routes, the record, metrics
+// and span of a request that is over.
+func (g *Gateway) finish(r *http.Request, ri *requestInfo, sw *statusWriter, start time.Time, span trace.Span) {
+	end := time.Now()
+	status := sw.status
+	if ri.err != nil && (status == 0 || status == http.StatusOK) {
+		// Nothing was written (the client left: 499), or a stream failed
+		// after its 200 went out: the record keeps what actually happened.
+		status = ri.err.Status
+	}
+	g.logAccess(r, ri, status, end.Sub(start), sw.bytes)
+	route := r.Pattern
+	if route == "" {
+		// Answered before the mux ran (413 by Content-Length): ask the
+		// mux which route the request was for.
+		_, route = g.mux.Handler(r)
+	}
+	if !slices.Contains(recordedRoutes, route) {
+		if span != nil {
+			span.End()
+		}
+		return
+	}
+	var rec store.Record
+	g.fillRecord(&rec, r, ri, route, status, start, end)
+	if g.metrics != nil {
+		g.metrics.Observe(&rec)
+	}
+	if span != nil {
+		span.SetName(r.Method + " " + route)
+		telemetry.EndRequest(span, &rec)
+	}
+	if g.records != nil {
+		g.records.Enqueue(&rec)
+	}
+}
+
+// aborted is the error of a response cut by a panic: the client left, or
+// (passthrough) the upstream body broke.
+func aborted(r *http.Request) *llm.Error {
+	if r.Context().Err() != nil {
+		return clientGone(r.Context().Err())
+	}
+	return &llm.Error{Status: http.StatusBadGateway, Type: llm.TypeAPI, Code: "upstream_aborted",
+		Fault: llm.FaultProvider, Message: "the response was cut off"}
+}
+
 // fillRecord writes what is known of a finished request into rec.
-func (g *Gateway) fillRecord(rec *store.Record, r *http.Request, ri *requestInfo, status int, start, end time.Time) {
+func (g *Gateway) fillRecord(rec *store.Record, r *http.Request, ri *requestInfo, route string, status int, start, end time.Time) {
 	rec.ID = ri.id
+	rec.ClientRequestID = ri.clientID
 	rec.Time = start
 	rec.ClientIP = clientIP(r)
-	rec.Route = r.Pattern
+	rec.Route = route
 	rec.ModelRequested = ri.model
 	rec.Provider = ri.provider
 	rec.Model = ri.upstream

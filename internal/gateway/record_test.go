@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -354,4 +356,91 @@ func TestPromptCacheTokensArePricedAtTheirOwnRates(t *testing.T) {
 			t.Errorf("a cache write (%dµ$) should cost more than a cache read (%dµ$)", write.CostMicros, read.CostMicros)
 		}
 	})
+}
+
+// TestPassthroughCutByTheUpstreamIsRecorded guards the deferred record in
+// observe: the reverse proxy aborts with a panic when an upstream body
+// breaks, and that request must still be logged and counted.
+func TestPassthroughCutByTheUpstreamIsRecorded(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(200)
+		io.WriteString(w, `{"par`)
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(upstream.Close)
+	url, db := serveRecorded(t, `providers: [ { name: cut, type: openai, base_url: "`+upstream.URL+`/v1", api_key: k } ]`)
+	req, _ := http.NewRequest(http.MethodPost, url+"/cut/chat/completions", strings.NewReader(`{}`))
+	req.Header.Set("X-Request-Id", "cut-request-1") // the answer may never reach us
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		io.Copy(io.Discard, resp.Body) //nolint:errcheck // cut on purpose
+		resp.Body.Close()
+	}
+	var got store.Record
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page, err := db.QueryLogs(context.Background(), store.LogFilter{ClientRequestID: "cut-request-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) == 1 {
+			got = page.Records[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no record of the cut passthrough request")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got.Route != "/{provider}/{rest...}" || got.Provider != "cut" || got.Status != 502 || got.ErrorCode != "upstream_aborted" {
+		t.Errorf("record route %q provider %q status %d code %q", got.Route, got.Provider, got.Status, got.ErrorCode)
+	}
+}
+
+func TestRequestTooLargeIsRecorded(t *testing.T) {
+	env := newEnv(t)
+	resp, body := env.post("/v1/chat/completions", strings.Repeat("x", 70_000)) // max_body_bytes is 65536
+	if resp.StatusCode != 413 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	got := env.record(resp.Header.Get("X-Request-Id"))
+	if got.Route != "/v1/chat/completions" || got.Status != 413 || got.ErrorCode != "request_too_large" {
+		t.Errorf("record route %q status %d code %q", got.Route, got.Status, got.ErrorCode)
+	}
+}
+
+// TestStreamCutAfterItsUsageKeepsTheReport: the provider's final count
+// arrived, so the gateway must not replace it with its own estimate.
+func TestStreamCutAfterItsUsageKeepsTheReport(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, ev := range []string{
+			`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hello"},"finish_reason":null}]}`,
+			`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
+			`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18}}`,
+		} {
+			io.WriteString(w, "data: "+ev+"\n\n")
+		}
+		w.(http.Flusher).Flush()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close() // no [DONE]
+		}
+	}))
+	t.Cleanup(upstream.Close)
+	url, db := serveRecorded(t, `providers: [ { name: up, type: openai, base_url: "`+upstream.URL+`/v1", api_key: k } ]`)
+	resp, err := http.Post(url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"up/m","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body) //nolint:errcheck
+	resp.Body.Close()
+	got := waitRecord(t, db, resp.Header.Get("X-Request-Id"))
+	if got.Estimated || got.PromptTokens != 11 || got.CompletionTokens != 7 {
+		t.Errorf("estimated %v, tokens %d/%d; want the provider's 11/7", got.Estimated, got.PromptTokens, got.CompletionTokens)
+	}
 }

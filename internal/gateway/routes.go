@@ -32,6 +32,7 @@ func (g *Gateway) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatOpenAI, notFound(r))
 	})
+	g.mux = mux
 	var h http.Handler = mux
 	h = limitBody(g.cfg.Server.MaxBodyBytes, h)
 	h = g.recoverer(h)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 
@@ -56,13 +57,14 @@ func OpenServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*S
 			Logger:    log,
 		})
 		if err != nil {
+			closeExporters(exps)
 			s.Close(ctx)
 			return nil, fmt.Errorf("gateway: request log: %w", err)
 		}
 	}
 	t := cfg.Tracing
 	s.Tracer, err = telemetry.NewTracer(ctx, telemetry.TraceConfig{
-		Enabled: t.Enabled, Endpoint: t.Endpoint, Headers: secretMap(t.Headers),
+		Enabled: t.Enabled, Endpoint: t.Endpoint.Value(), Headers: secretMap(t.Headers),
 		ServiceName: t.ServiceName, SampleRatio: t.SampleRatio,
 	})
 	if err != nil {
@@ -83,15 +85,25 @@ func exporters(c config.Export) ([]telemetry.Exporter, error) {
 	}
 	if wh := c.Webhook; wh.URL != "" {
 		we, err := telemetry.NewWebhookExporter(telemetry.WebhookConfig{
-			URL: wh.URL, Headers: secretMap(wh.Headers), BatchSize: wh.BatchSize,
+			URL: wh.URL.Value(), Headers: secretMap(wh.Headers), BatchSize: wh.BatchSize,
 			FlushInterval: wh.FlushInterval.Std(), MaxRetries: wh.MaxRetries,
 		})
 		if err != nil {
+			closeExporters(exps)
 			return nil, fmt.Errorf("gateway: export webhook: %w", err)
 		}
 		exps = append(exps, we)
 	}
 	return exps, nil
+}
+
+// closeExporters releases exporters that no pipeline will close.
+func closeExporters(exps []telemetry.Exporter) {
+	for _, e := range exps {
+		if c, ok := e.(io.Closer); ok {
+			c.Close()
+		}
+	}
 }
 
 // Options returns the gateway options that use these services.
