@@ -22,7 +22,7 @@ const (
 	defaultStoreDriver       = "sqlite"
 	defaultStoreFile         = "sluice.db"
 	defaultLogQueueSize      = 10000
-	defaultLogBatchSize      = 500
+	defaultLogBatchSize      = 100
 	defaultLogFlushInterval  = Duration(time.Second)
 	defaultLogWriteTimeout   = Duration(5 * time.Second)
 	defaultLogRetryInterval  = Duration(5 * time.Second)

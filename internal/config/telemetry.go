@@ -20,7 +20,10 @@ type RequestLog struct {
 	// QueueSize bounds the records held in memory before the writer takes
 	// them; beyond it records go straight to the spool file. Default 10000.
 	QueueSize int `yaml:"queue_size"`
-	// BatchSize is the most records one store write takes. Default 500.
+	// BatchSize is the most records one store write takes. Default 100:
+	// with the embedded SQLite, a write is CPU in this process, and on a
+	// single CPU requests wait out a large batch (measured: added p99 at
+	// 1,000 rps went from ~8 ms with 500 to ~2.3 ms with 100).
 	BatchSize int `yaml:"batch_size"`
 	// FlushInterval is the longest a record waits in memory before it is
 	// written; a crash (SIGKILL) loses at most this much. Default 1s.

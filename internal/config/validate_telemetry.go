@@ -72,8 +72,10 @@ func (v *validator) tracing() {
 	}
 	if t.Endpoint == "" {
 		v.missing("tracing.endpoint", "required when tracing is enabled: the OTLP/HTTP collector, e.g. http://127.0.0.1:4318")
-	} else {
-		v.httpURL("tracing.endpoint", t.Endpoint.Value())
+	} else if v.httpURL("tracing.endpoint", t.Endpoint.Value()) {
+		if u, _ := url.Parse(t.Endpoint.Value()); u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			v.bad("tracing.endpoint", "must not carry credentials, a query or a fragment (put credentials in tracing.headers)")
+		}
 	}
 	v.headers(secretValues(t.Headers), "tracing.headers")
 }
@@ -102,19 +104,21 @@ func (v *validator) pricing() {
 				continue
 			}
 			if _, err := usage.ParseUSD(f.val); err != nil {
-				v.bad(fp, "%s", err.Error())
+				v.bad(fp, "%s", strings.TrimPrefix(err.Error(), "usage: "))
 			}
 		}
 	}
 }
 
 // httpURL checks an absolute http(s) URL without printing it (it may
-// carry credentials).
-func (v *validator) httpURL(path, s string) {
+// carry credentials), and reports whether it is one.
+func (v *validator) httpURL(path, s string) bool {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		v.bad(path, "must be an absolute http(s) URL")
+		return false
 	}
+	return true
 }
 
 func (v *validator) positive(path string, n int) {

@@ -77,11 +77,16 @@ func TestParseValidationErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "tracing endpoint without credentials",
+			src:  "tracing: {enabled: true, endpoint: \"https://u:p@collector:4318?k=1\"}\n",
+			want: []string{"sluice.yaml:1: tracing.endpoint: must not carry credentials, a query or a fragment (put credentials in tracing.headers)"},
+		},
+		{
 			name: "prices are exact decimals",
 			src: "pricing:\n  - {model: gpt-4o, input: \"2.50\", output: \"abc\"}\n" +
 				"  - {model: gpt-4o, input: 1, output: 2}\n  - {input: 1}\n",
 			want: []string{
-				`sluice.yaml:2: pricing[0].output: usage: invalid USD amount "abc": not a decimal number`,
+				`sluice.yaml:2: pricing[0].output: invalid USD amount "abc": not a decimal number`,
 				`sluice.yaml:3: pricing[1].model: "gpt-4o" is priced twice (first at line 2)`,
 				`sluice.yaml:4: pricing[2].model: required: "provider/model" or a bare model name`,
 				`sluice.yaml:4: pricing[2].output: required: US dollars per million tokens, e.g. "2.50"`,

@@ -129,7 +129,9 @@ func (g *Gateway) readControls(r *http.Request, body []byte) error {
 	if v := r.Header.Get(headerCustomCost); v != "" {
 		p, err := usage.ParseCustomCost(v)
 		if err != nil {
-			return badControl(headerCustomCost, err.Error())
+			e := badControl(headerCustomCost, "")
+			e.Message = err.Error() // names the header already
+			return e
 		}
 		ri.price = &p
 	}

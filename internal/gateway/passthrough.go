@@ -28,6 +28,9 @@ func (g *Gateway) handlePassthrough(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("provider")
 	rp, ok := g.proxies[name]
 	if !ok {
+		// Not an LLM request (a scanner's /wp-admin/x, a typo): answered,
+		// logged, but not recorded or counted as one.
+		infoFrom(r.Context()).noRecord = true
 		writeError(w, r, formatOpenAI, notFound(r))
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -43,6 +44,9 @@ type requestInfo struct {
 	reqBody    []byte
 	respBody   []byte
 	truncated  bool
+	// noRecord keeps a request on an LLM route pattern out of the request
+	// log and metrics (a passthrough path naming no provider).
+	noRecord bool
 	// cacheStatus and guardrails are set by the policy stages.
 	cacheStatus string
 	guardrails  []string
@@ -73,7 +77,7 @@ func (g *Gateway) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		ri := infoFrom(r.Context())
 		var span trace.Span
-		if g.tracer != nil {
+		if g.tracer != nil && traced(r.URL.Path) {
 			var ctx context.Context
 			ctx, span = g.tracer.StartRequest(r.Context(), r, "")
 			r = r.WithContext(ctx)
@@ -118,7 +122,7 @@ func (g *Gateway) finish(r *http.Request, ri *requestInfo, sw *statusWriter, sta
 		// mux which route the request was for.
 		_, route = g.mux.Handler(r)
 	}
-	if !slices.Contains(recordedRoutes, route) {
+	if ri.noRecord || !slices.Contains(recordedRoutes, route) {
 		if span != nil {
 			span.End()
 		}
@@ -136,6 +140,16 @@ func (g *Gateway) finish(r *http.Request, ri *requestInfo, sw *statusWriter, sta
 	if g.records != nil {
 		g.records.Enqueue(&rec)
 	}
+}
+
+// traced reports whether a request gets a span: not health checks,
+// metrics scrapes or admin calls, which would drown the LLM traffic.
+func traced(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return false
+	}
+	return !strings.HasPrefix(path, "/admin/")
 }
 
 // aborted is the error of a response cut by a panic: the client left, or

@@ -265,6 +265,9 @@ func TestMetricsCountRequests(t *testing.T) {
 		}
 	}
 	env.post("/v1/chat/completions", `{"model":"no-such-model","messages":[{"role":"user","content":"x"}]}`)
+	if resp, _ := env.get("/wp-admin/setup.php"); resp.StatusCode != 404 { // a scanner, not an LLM call
+		t.Fatalf("status %d", resp.StatusCode)
+	}
 	resp, body := env.get("/metrics")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -278,6 +281,9 @@ func TestMetricsCountRequests(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+	if strings.Contains(text, `route="/{provider}/{rest...}"`) {
+		t.Errorf("a path naming no provider was counted as passthrough")
 	}
 	if t.Failed() {
 		t.Logf("metrics:\n%s", grepLines(text, "sluice_"))

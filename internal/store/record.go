@@ -34,7 +34,7 @@ type Record struct {
 	KeyID    string
 	ClientIP string
 	// Route is the path pattern served: "/v1/chat/completions",
-	// "/v1/messages", "/v1/embeddings", or "/{provider}/" for passthrough.
+	// "/v1/messages", "/v1/embeddings", or "/{provider}/{rest...}" for passthrough.
 	Route string
 
 	// ModelRequested is the model the client sent; Provider and Model are

@@ -122,7 +122,7 @@ func NewMetrics(cfg MetricsConfig) *Metrics {
 	})
 	queueDropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "sluice_log_records_dropped_total",
-		Help: "Request-log records dropped because the queue and spool were full.",
+		Help: "Request-log records lost: neither the store nor the spool could take them.",
 	}, func() float64 {
 		if q := m.queue.Load(); q != nil && q.dropped != nil {
 			return float64(q.dropped())
@@ -131,7 +131,7 @@ func NewMetrics(cfg MetricsConfig) *Metrics {
 	})
 	queueSpooled := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "sluice_log_records_spooled_total",
-		Help: "Request-log records written to the local spool because the store was unavailable.",
+		Help: "Request-log records written to the local spool: the store failed or was slow, or the queue was full.",
 	}, func() float64 {
 		if q := m.queue.Load(); q != nil && q.spooled != nil {
 			return float64(q.spooled())
