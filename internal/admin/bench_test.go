@@ -12,19 +12,6 @@ import (
 	"github.com/sluicehq/sluice/internal/store"
 )
 
-// The admin API is off the request path, but AppendRecord is shared with
-// the log exporter, which writes every record; these keep both honest.
-
-func BenchmarkAppendRecord(b *testing.B) {
-	rec := fixtureRecords()[1] // a typical success with metadata
-	buf := make([]byte, 0, 2048)
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = AppendRecord(buf[:0], &rec, false)
-	}
-	b.SetBytes(int64(len(buf)))
-}
-
 func BenchmarkParseLogsQuery(b *testing.B) {
 	q, err := url.ParseQuery("from=2026-03-01T09:00:00Z&to=1772366400&provider=oai&status=2xx&metadata.team=a&limit=100")
 	if err != nil {

@@ -217,7 +217,16 @@ func deref(s *string) string {
 	return *s
 }
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+// decodeJSON parses b into generic values, numbers kept as json.Number so
+// "1.500" and 1.5 differ.
+func decodeJSON(t testing.TB, b []byte) any {
+	t.Helper()
+	var v any
+	if err := unmarshalNumber(b, &v); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, b)
+	}
+	return v
+}
 
 var errTrailing = errors.New("trailing data after the JSON value")
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sluicehq/sluice/internal/jsonw"
+	"github.com/sluicehq/sluice/internal/telemetry"
 )
 
 // handleLogs serves GET /admin/v1/logs: one page of records, newest first,
@@ -28,7 +29,7 @@ func (s *server) handleLogs(w http.ResponseWriter, r *http.Request) error {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = AppendRecord(buf, &page.Records[i], false)
+		buf = telemetry.AppendRecord(buf, &page.Records[i], false)
 	}
 	buf = append(buf, ']')
 	buf = jsonw.AppendKey(buf, "next_cursor")
@@ -54,6 +55,6 @@ func (s *server) handleLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeError(err)
 	}
-	writeJSON(w, http.StatusOK, AppendRecord(make([]byte, 0, 1024+len(rec.RequestBody)*3+len(rec.ResponseBody)*3), &rec, true))
+	writeJSON(w, http.StatusOK, telemetry.AppendRecord(make([]byte, 0, 1024+len(rec.RequestBody)*3+len(rec.ResponseBody)*3), &rec, true))
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/store"
+	"github.com/sluicehq/sluice/internal/telemetry"
 )
 
 // handleUsage serves GET /admin/v1/usage: totals and a time series over a
@@ -34,9 +35,9 @@ func (s *server) handleUsage(w http.ResponseWriter, r *http.Request) error {
 func appendUsage(dst []byte, rep *store.UsageReport) []byte {
 	dst = append(dst, '{')
 	dst = jsonw.AppendKey(dst, "from")
-	dst = appendTime(dst, rep.From)
+	dst = telemetry.AppendTime(dst, rep.From)
 	dst = jsonw.AppendKey(dst, "to")
-	dst = appendTime(dst, rep.To)
+	dst = telemetry.AppendTime(dst, rep.To)
 	dst = appendInt(dst, "bucket_seconds", int64(rep.Bucket/time.Second))
 	dst = jsonw.AppendKey(dst, "totals")
 	dst = appendStats(append(dst, '{'), &rep.Totals)
@@ -62,7 +63,7 @@ func appendUsage(dst []byte, rep *store.UsageReport) []byte {
 			}
 			dst = append(dst, '{')
 			dst = jsonw.AppendKey(dst, "start")
-			dst = appendTime(dst, b.Start)
+			dst = telemetry.AppendTime(dst, b.Start)
 			dst = appendStats(dst, &b.Stats)
 			dst = append(dst, '}')
 		}
@@ -71,9 +72,10 @@ func appendUsage(dst []byte, rep *store.UsageReport) []byte {
 	return append(dst, ']', '}')
 }
 
-// appendStats appends the members of st (no braces): counts, tokens,
-// money as appendUSD and micros, the cache hit ratio rounded to 6
-// decimals, and latency and TTFT percentiles in milliseconds.
+// appendStats appends the members of st (no braces): counts, tokens, money
+// in dollars and micros, the cache hit ratio rounded to 6 decimals, and
+// latency and TTFT percentiles in milliseconds, in the record's formats
+// (telemetry.AppendUSD, telemetry.AppendMillis).
 func appendStats(dst []byte, st *store.Stats) []byte {
 	dst = appendInt(dst, "requests", st.Requests)
 	dst = appendInt(dst, "errors", st.Errors)
@@ -81,10 +83,10 @@ func appendStats(dst []byte, st *store.Stats) []byte {
 	dst = appendInt(dst, "completion_tokens", st.CompletionTokens)
 	dst = appendInt(dst, "cached_tokens", st.CachedTokens)
 	dst = jsonw.AppendKey(dst, "cost_usd")
-	dst = appendUSD(dst, st.CostMicros)
+	dst = telemetry.AppendUSD(dst, st.CostMicros)
 	dst = appendInt(dst, "cost_micros", st.CostMicros)
 	dst = jsonw.AppendKey(dst, "saved_usd")
-	dst = appendUSD(dst, st.SavedMicros)
+	dst = telemetry.AppendUSD(dst, st.SavedMicros)
 	dst = appendInt(dst, "saved_micros", st.SavedMicros)
 	dst = appendInt(dst, "cache_hits", st.CacheHits)
 	dst = jsonw.AppendKey(dst, "cache_hit_ratio")
@@ -97,10 +99,18 @@ func appendStats(dst []byte, st *store.Stats) []byte {
 
 func appendPercentiles(dst []byte, p50, p95, p99 int64) []byte {
 	dst = append(dst, `{"p50":`...)
-	dst = appendMillis(dst, p50)
+	dst = telemetry.AppendMillis(dst, p50)
 	dst = append(dst, `,"p95":`...)
-	dst = appendMillis(dst, p95)
+	dst = telemetry.AppendMillis(dst, p95)
 	dst = append(dst, `,"p99":`...)
-	dst = appendMillis(dst, p99)
+	dst = telemetry.AppendMillis(dst, p99)
 	return append(dst, '}')
+}
+
+func appendStr(dst []byte, key, v string) []byte {
+	return jsonw.AppendString(jsonw.AppendKey(dst, key), v)
+}
+
+func appendInt(dst []byte, key string, v int64) []byte {
+	return jsonw.AppendInt(jsonw.AppendKey(dst, key), v)
 }

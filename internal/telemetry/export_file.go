@@ -11,9 +11,11 @@ import (
 	"github.com/sluicehq/sluice/internal/store"
 )
 
-// FileExporter appends records to a file as JSON lines, one RecordJSON
-// object a line. Each batch is one write, so lines of concurrent batches
-// never interleave. It does not sync per batch; Close syncs.
+// FileExporter appends records to a file as JSON lines: one record a
+// line in the admin API's form, bodies included when they were logged
+// (AppendRecord with bodies). Each batch is one write, so lines of
+// concurrent batches never interleave. It does not sync per batch; Close
+// syncs.
 type FileExporter struct {
 	path string
 
@@ -55,7 +57,7 @@ func (e *FileExporter) Export(_ context.Context, recs []store.Record) error {
 	}
 	e.buf = e.buf[:0]
 	for i := range recs {
-		e.buf = AppendRecordJSON(e.buf, &recs[i])
+		e.buf = AppendRecord(e.buf, &recs[i], true)
 		e.buf = append(e.buf, '\n')
 	}
 	_, err := e.f.Write(e.buf)

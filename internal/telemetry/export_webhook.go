@@ -52,8 +52,9 @@ const (
 	maxWebhookRetryAfter = 60 * time.Second
 )
 
-// WebhookExporter POSTs records as a JSON array of RecordJSON objects
-// (Content-Type application/json). A 2xx answer is success.
+// WebhookExporter POSTs records as a JSON array of records in the admin
+// API's form, bodies included when they were logged (AppendRecord with
+// bodies), with Content-Type application/json. A 2xx answer is success.
 type WebhookExporter struct {
 	cfg WebhookConfig
 	// sleep waits d or until ctx ends; tests replace it to observe the
@@ -134,7 +135,7 @@ func (e *WebhookExporter) Export(ctx context.Context, recs []store.Record) error
 			if j > 0 {
 				body = append(body, ',')
 			}
-			body = AppendRecordJSON(body, &chunk[j])
+			body = AppendRecord(body, &chunk[j], true)
 		}
 		body = append(body, ']')
 		if err := e.deliver(ctx, body); err != nil {

@@ -141,11 +141,7 @@ func TestSpoolReplayDoesNotStickOnARefusedRecord(t *testing.T) {
 			"spool-00000000000000000002-000002-o.jsonl": {recs[2], recs[3], recs[4]},
 		}
 		for name, rs := range files {
-			var b []byte
-			for i := range rs {
-				b = append(AppendRecordJSON(b, &rs[i]), '\n')
-			}
-			if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(spoolText(rs...)), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}

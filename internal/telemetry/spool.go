@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -15,8 +16,8 @@ import (
 )
 
 // The spool holds records the store could not take, as JSON lines
-// (AppendRecordJSON, one record a line) in files under one directory that
-// belongs to one pipeline.
+// (RecordJSON, one record a line; see writeSpoolLines) in files under one
+// directory that belongs to one pipeline.
 //
 // File scheme. A file is named spool-<unix nanos, 20 digits>-<seq, 6
 // digits>-<kind>.jsonl, so names sort in creation order. Kind "w" holds
@@ -46,8 +47,8 @@ type spoolLane struct {
 	f      *os.File // nil when not open
 	path   string   // the current file; "" when none
 	size   int64
-	closed bool   // after Close: open, write, sync, close per append
-	buf    []byte // encode buffer
+	closed bool         // after Close: open, write, sync, close per append
+	buf    bytes.Buffer // encode buffer
 }
 
 // Spool file kinds.
@@ -78,7 +79,9 @@ func newSpool(dir string) (*spool, error) {
 // append writes recs to the current file of kind, syncing it when sync is
 // set (after Close every append syncs). If the write fails, the file is
 // sealed and the records are written once more to a new file; the error
-// is returned only when that fails too. It keeps no reference to recs.
+// is returned only when that fails too. A record that cannot be encoded
+// (see writeSpoolLines) fails the call before anything is written. It
+// keeps no reference to recs.
 func (s *spool) append(kind int, recs []store.Record, sync bool) error {
 	if len(recs) == 0 {
 		return nil
@@ -86,23 +89,25 @@ func (s *spool) append(kind int, recs []store.Record, sync bool) error {
 	l := &s.lanes[kind]
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf = l.buf[:0]
-	for i := range recs {
-		l.buf = AppendRecordJSON(l.buf, &recs[i])
-		l.buf = append(l.buf, '\n')
+	defer func() {
+		if l.buf.Cap() > 1<<20 {
+			l.buf = bytes.Buffer{} // do not keep a large batch's buffer around
+		}
+	}()
+	l.buf.Reset()
+	if err := writeSpoolLines(&l.buf, recs); err != nil {
+		return err
 	}
-	err := s.write(kind, l.buf, sync)
+	b := l.buf.Bytes()
+	err := s.write(kind, b, sync)
 	if err != nil {
 		l.seal()
-		if err2 := s.write(kind, l.buf, sync); err2 != nil {
+		if err2 := s.write(kind, b, sync); err2 != nil {
 			l.seal()
 			err = errors.Join(err, err2)
 		} else {
 			err = nil
 		}
-	}
-	if cap(l.buf) > 1<<20 {
-		l.buf = nil // do not keep a large batch's buffer around
 	}
 	return err
 }

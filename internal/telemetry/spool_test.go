@@ -13,11 +13,6 @@ import (
 	"github.com/sluicehq/sluice/internal/store"
 )
 
-// spoolLine is rec as one spool line.
-func spoolLine(rec store.Record) string {
-	return string(AppendRecordJSON(nil, &rec)) + "\n"
-}
-
 type badLine struct {
 	Line int
 	Torn bool
@@ -32,13 +27,13 @@ func TestScanSpool(t *testing.T) {
 		wantBad []badLine
 	}{
 		{"empty", "", nil, nil},
-		{"lines", spoolLine(a) + spoolLine(b), []string{a.ID, b.ID}, nil},
-		{"no final newline", spoolLine(a) + strings.TrimSuffix(spoolLine(b), "\n"), []string{a.ID, b.ID}, nil},
-		{"crlf and blank lines", "\n" + strings.TrimSuffix(spoolLine(a), "\n") + "\r\n  \n" + spoolLine(b), []string{a.ID, b.ID}, nil},
-		{"torn last line", spoolLine(a) + spoolLine(b)[:40], []string{a.ID}, []badLine{{2, true}}},
-		{"corrupt middle line", spoolLine(a) + "{not json}\n" + spoolLine(c), []string{a.ID, c.ID}, []badLine{{2, false}}},
-		{"torn line followed by more", spoolLine(a)[:30] + spoolLine(b), nil, []badLine{{1, false}}},
-		{"nul bytes", "\x00\x00\x00" + "\n" + spoolLine(c), []string{c.ID}, []badLine{{1, false}}},
+		{"lines", spoolText(a) + spoolText(b), []string{a.ID, b.ID}, nil},
+		{"no final newline", spoolText(a) + strings.TrimSuffix(spoolText(b), "\n"), []string{a.ID, b.ID}, nil},
+		{"crlf and blank lines", "\n" + strings.TrimSuffix(spoolText(a), "\n") + "\r\n  \n" + spoolText(b), []string{a.ID, b.ID}, nil},
+		{"torn last line", spoolText(a) + spoolText(b)[:40], []string{a.ID}, []badLine{{2, true}}},
+		{"corrupt middle line", spoolText(a) + "{not json}\n" + spoolText(c), []string{a.ID, c.ID}, []badLine{{2, false}}},
+		{"torn line followed by more", spoolText(a)[:30] + spoolText(b), nil, []badLine{{1, false}}},
+		{"nul bytes", "\x00\x00\x00" + "\n" + spoolText(c), []string{c.ID}, []badLine{{1, false}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,7 +57,7 @@ func TestScanSpool(t *testing.T) {
 }
 
 func TestScanSpoolStopsAtCallbackError(t *testing.T) {
-	in := spoolLine(testRecord("s", 1)) + spoolLine(testRecord("s", 2))
+	in := spoolText(testRecord("s", 1)) + spoolText(testRecord("s", 2))
 	stop := errors.New("stop")
 	calls := 0
 	err := scanSpool(strings.NewReader(in), func(store.Record) error { calls++; return stop }, func(int, bool, error) {})
@@ -74,7 +69,7 @@ func TestScanSpoolStopsAtCallbackError(t *testing.T) {
 // FuzzScanSpool feeds arbitrary spool file contents to the line scanner:
 // it never panics and accounts for every non-blank line exactly once.
 func FuzzScanSpool(f *testing.F) {
-	a, b := spoolLine(testRecord("s", 1)), spoolLine(testRecord("s", 2))
+	a, b := spoolText(testRecord("s", 1)), spoolText(testRecord("s", 2))
 	for _, seed := range []string{"", a + b, a + b[:40], a + "{not json}\n" + b, "\n\r\n" + a, a[:30] + b} {
 		f.Add([]byte(seed))
 	}
@@ -107,12 +102,12 @@ func TestSpoolReplaySkipsTornAndCorruptLines(t *testing.T) {
 	tenant := uniqueTenant(t)
 	want := testRecords(tenant, 3)
 	dir := t.TempDir()
-	content := spoolLine(want[0]) + "{\"id\":\"x\",garbage\n" + spoolLine(want[1]) +
-		strings.TrimSuffix(spoolLine(want[2]), "\n") + "\r\n" + spoolLine(testRecord(tenant, 9))[:55]
+	content := spoolText(want[0]) + "{\"id\":\"x\",garbage\n" + spoolText(want[1]) +
+		strings.TrimSuffix(spoolText(want[2]), "\n") + "\r\n" + spoolText(testRecord(tenant, 9))[:55]
 	// A file a crashed process left, and a file that is not the spool's.
 	left := filepath.Join(dir, "spool-00000000000000000001-000001-w.jsonl")
 	other := filepath.Join(dir, "notes.txt")
-	for path, text := range map[string]string{left: content, other: spoolLine(testRecord(tenant, 8))} {
+	for path, text := range map[string]string{left: content, other: spoolText(testRecord(tenant, 8))} {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}

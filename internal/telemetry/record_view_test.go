@@ -1,21 +1,35 @@
-package admin
+package telemetry
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io"
 	"math"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/sluicehq/sluice/internal/store"
 )
 
-// decodeJSON parses b into generic values, numbers kept as json.Number so
-// "1.500" and 1.5 differ.
-func decodeJSON(t testing.TB, b []byte) any {
+// decodeView parses one JSON value into generic values, numbers kept as
+// json.Number so "1.500" and 1.5 differ, refusing trailing data.
+func decodeView(t testing.TB, b []byte) any {
 	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
 	var v any
-	if err := unmarshalNumber(b, &v); err != nil {
+	err := d.Decode(&v)
+	if err == nil {
+		if _, terr := d.Token(); !errors.Is(terr, io.EOF) {
+			err = errors.New("trailing data after the JSON value")
+		}
+	}
+	if err != nil {
 		t.Fatalf("invalid JSON: %v\n%s", err, b)
 	}
 	return v
@@ -75,7 +89,7 @@ func TestAppendRecord(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := AppendRecord(nil, &tc.rec, tc.bodies)
-			if diff := cmp.Diff(decodeJSON(t, got), decodeJSON(t, []byte(tc.want))); diff != "" {
+			if diff := cmp.Diff(decodeView(t, got), decodeView(t, []byte(tc.want))); diff != "" {
 				t.Errorf("record JSON (-got +want):\n%s\ngot: %s", diff, got)
 			}
 		})
@@ -83,10 +97,14 @@ func TestAppendRecord(t *testing.T) {
 }
 
 func TestAppendRecordKeepsFieldOrder(t *testing.T) {
-	// The exporter's consumers may read the fields positionally (CSV-like
-	// tools); the order is part of the format.
-	got := AppendRecord(nil, &store.Record{ID: "x", Time: time.Unix(0, 0)}, false)
-	dec := json.NewDecoder(bytesReader(got))
+	// Export consumers may read the fields positionally (CSV-like tools);
+	// the order is part of the format.
+	got := AppendRecord([]byte("prefix:"), &store.Record{ID: "x", Time: time.Unix(0, 0), RequestBody: []byte("q")}, true)
+	got, ok := bytes.CutPrefix(got, []byte("prefix:"))
+	if !ok {
+		t.Fatalf("dst was not appended to: %s", got)
+	}
+	dec := json.NewDecoder(bytes.NewReader(got))
 	var keys []string
 	dec.Token() // {
 	for dec.More() {
@@ -101,13 +119,13 @@ func TestAppendRecordKeepsFieldOrder(t *testing.T) {
 		"provider", "model", "attempts", "status", "error_code", "error_type", "stream", "cache_status", "guardrails",
 		"prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens", "estimated",
 		"cost_micros", "cost_usd", "saved_micros", "price_known", "latency_ms", "ttft_ms", "metadata",
-		"payload_truncated", "user_agent"}
+		"payload_truncated", "user_agent", "request_body", "request_body_text"}
 	if diff := cmp.Diff(keys, want); diff != "" {
 		t.Errorf("keys (-got +want):\n%s", diff)
 	}
 }
 
-func TestAppendFixed(t *testing.T) {
+func TestViewFixed(t *testing.T) {
 	tests := []struct {
 		name   string
 		n      int64
@@ -126,9 +144,67 @@ func TestAppendFixed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(appendFixed(nil, tc.n, tc.scale, tc.places)); got != tc.want {
-				t.Errorf("appendFixed(%d) = %s, want %s", tc.n, got, tc.want)
+			if got := string(viewFixed(nil, tc.n, tc.scale, tc.places)); got != tc.want {
+				t.Errorf("viewFixed(%d) = %s, want %s", tc.n, got, tc.want)
 			}
+		})
+	}
+}
+
+// FuzzAppendRecord checks that any record, whatever its strings, metadata
+// text and payloads hold, is written as valid JSON that reads back.
+func FuzzAppendRecord(f *testing.F) {
+	f.Add("req_1", "pii:redact", "team", `"a"`, []byte(`{"q":"hé"}`), int64(150), int64(1234))
+	f.Add("\xff", "\u2028", "\x00", "{\n}", []byte{0xff}, int64(-1), int64(0))
+	f.Add("", "", "k", "not json", []byte(nil), int64(0), int64(-7))
+	f.Fuzz(func(t *testing.T, id, guard, mdKey, mdVal string, body []byte, cost, latency int64) {
+		rec := store.Record{ID: id, Time: time.Unix(cost%1e10, 0), Guardrails: []string{guard},
+			Metadata: map[string]string{mdKey: mdVal}, RequestBody: body, CostMicros: cost,
+			LatencyMicros: latency, TTFTMicros: latency}
+		got := AppendRecord(nil, &rec, true)
+		if !json.Valid(got) || !utf8.Valid(got) {
+			t.Fatalf("invalid JSON: %q", got)
+		}
+		var v struct {
+			ID          string         `json:"id"`
+			RequestBody []byte         `json:"request_body"`
+			Metadata    map[string]any `json:"metadata"`
+			CostUSD     string         `json:"cost_usd"`
+			Latency     json.Number    `json:"latency_ms"`
+		}
+		if err := json.Unmarshal(got, &v); err != nil {
+			t.Fatal(err)
+		}
+		if body != nil && !bytes.Equal(v.RequestBody, body) {
+			t.Errorf("request_body %s does not decode to the body", base64.StdEncoding.EncodeToString(v.RequestBody))
+		}
+		if utf8.ValidString(id) && v.ID != id {
+			t.Errorf("id %q read back as %q", id, v.ID)
+		}
+		if len(v.Metadata) != 1 {
+			t.Errorf("metadata %v: want one key", v.Metadata)
+		}
+		if _, err := v.Latency.Float64(); err != nil {
+			t.Errorf("latency_ms %q: %v", v.Latency, err)
+		}
+	})
+}
+
+// BenchmarkAppendRecord covers both uses: a page of the admin list (no
+// bodies) and an export line (bodies included), for a typical record.
+func BenchmarkAppendRecord(b *testing.B) {
+	rec := testRecord("tenant", 1)
+	for _, bc := range []struct {
+		name   string
+		bodies bool
+	}{{"list", false}, {"export", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			buf := make([]byte, 0, 4096)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = AppendRecord(buf[:0], &rec, bc.bodies)
+			}
+			b.SetBytes(int64(len(buf)))
 		})
 	}
 }
