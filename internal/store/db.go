@@ -24,7 +24,8 @@ var (
 	// ErrBadQuery is wrapped by errors for a filter or usage query that
 	// cannot be answered as asked (unknown GroupBy, bucket too small, …).
 	ErrBadQuery = errors.New("store: bad query")
-	// ErrBadRecord is wrapped by InsertLogs errors when a record cannot
+	// ErrBadRecord is wrapped by InsertLogs errors (and by the tenant,
+	// team and key writes, for invalid input) when a record cannot
 	// be stored because of its data — an ID that is empty, too long or
 	// not text, or a value the database refuses (PostgreSQL SQLSTATE
 	// classes 22, 23 and 54; SQLite SQLITE_TOOBIG, SQLITE_CONSTRAINT and
