@@ -2,12 +2,11 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/llm"
+	"github.com/sluicehq/sluice/internal/auth"
 	"github.com/sluicehq/sluice/internal/store"
 )
 
@@ -19,24 +18,42 @@ const Prefix = "/admin/v1"
 type Options struct {
 	// Logs is where records and usage are read from. Required.
 	Logs store.Logs
-	// AdminKey is the bootstrap admin token, presented as
-	// "Authorization: Bearer <AdminKey>". Empty disables the API: every
-	// request gets 401 saying SLUICE_ADMIN_KEY is not set.
+	// Store holds tenants, teams, keys and the audit log. Nil leaves the
+	// /keys, /tenants, /teams and /audit endpoints out (404).
+	Store *store.DB
+	// AdminKey is the bootstrap owner token (SLUICE_ADMIN_KEY), presented
+	// as "Authorization: Bearer <AdminKey>". Empty disables it; with
+	// Resolve nil too, every request gets 401 saying SLUICE_ADMIN_KEY is
+	// not set.
 	AdminKey string
-	// Logger receives store failures (the cause of every 500) and refused
-	// authentications, never a presented token. Nil means slog.Default().
+	// Resolve maps a presented token to the principal of a stored admin
+	// key (one with a Role), or false for anything else; the gateway
+	// passes its key cache. Principals without a Role are refused here
+	// too. Nil: only AdminKey authenticates.
+	Resolve func(token string) (auth.Principal, bool)
+	// KeyChanged is called, after the store has the change, with every key
+	// created, updated, rotated or revoked (a deleted key comes with
+	// Disabled set), so the gateway's cache sees it at once. It runs on
+	// the request's goroutine and must not block. Nil: not called.
+	KeyChanged func(store.Key)
+	// Logger receives store failures (the cause of every 500), refused
+	// authentications and audit write failures, never a presented token
+	// or a key secret. Nil means slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for default time ranges. Nil means time.Now.
+	// Now is the clock for default time ranges, expiry checks, rotation
+	// grace periods and audit times. Nil means time.Now.
 	Now func() time.Time
 }
 
 // server is the admin API's http.Handler.
 type server struct {
-	logs store.Logs
-	auth authenticator
-	log  *slog.Logger
-	now  func() time.Time
-	mux  *http.ServeMux
+	logs       store.Logs
+	db         *store.DB // nil: no key, tenant, team or audit endpoints
+	auth       authenticator
+	keyChanged func(store.Key)
+	log        *slog.Logger
+	now        func() time.Time
+	mux        *http.ServeMux
 }
 
 var _ http.Handler = (*server)(nil)
@@ -50,11 +67,13 @@ func New(opts Options) (http.Handler, error) {
 		return nil, errors.New("admin: Options.Logs is nil")
 	}
 	s := &server{
-		logs: opts.Logs,
-		auth: newAuthenticator(opts.AdminKey),
-		log:  opts.Logger,
-		now:  opts.Now,
-		mux:  http.NewServeMux(),
+		logs:       opts.Logs,
+		db:         opts.Store,
+		auth:       newAuthenticator(opts.AdminKey, opts.Resolve),
+		keyChanged: opts.KeyChanged,
+		log:        opts.Logger,
+		now:        opts.Now,
+		mux:        http.NewServeMux(),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -62,47 +81,48 @@ func New(opts Options) (http.Handler, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.mux.Handle(Prefix+"/logs", s.get(s.handleLogs))
-	s.mux.Handle(Prefix+"/logs/{id...}", s.get(s.handleLog))
-	s.mux.Handle(Prefix+"/usage", s.get(s.handleUsage))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, notFound(r))
-	})
+	if s.keyChanged == nil {
+		s.keyChanged = func(store.Key) {}
+	}
+	s.routes()
 	return s, nil
 }
 
+// routes registers every endpoint: one resource per path, endpoints by
+// method. A write's endpoint names the action its audit entries record.
+func (s *server) routes() {
+	s.handle("/logs", methods{"GET": {h: s.handleLogs}})
+	s.handle("/logs/{id...}", methods{"GET": {h: s.handleLog}})
+	s.handle("/usage", methods{"GET": {h: s.handleUsage}})
+	if s.db != nil {
+		s.handle("/keys", methods{"GET": {h: s.listKeys}, "POST": {action: "key.create", h: s.createKey}})
+		s.handle("/keys/{id}", methods{"GET": {h: s.getKey},
+			"PATCH": {action: "key.update", h: s.updateKey}, "DELETE": {action: "key.revoke", h: s.revokeKey}})
+		s.handle("/keys/{id}/rotate", methods{"POST": {action: "key.rotate", h: s.rotateKey}})
+		s.handle("/tenants", methods{"GET": {h: s.listTenants}, "POST": {action: "tenant.create", h: s.createTenant}})
+		s.handle("/tenants/{id}", methods{"GET": {h: s.getTenant},
+			"PATCH": {action: "tenant.update", h: s.updateTenant}, "DELETE": {action: "tenant.delete", h: s.deleteTenant}})
+		s.handle("/teams", methods{"GET": {h: s.listTeams}, "POST": {action: "team.create", h: s.createTeam}})
+		s.handle("/teams/{id}", methods{"GET": {h: s.getTeam},
+			"PATCH": {action: "team.update", h: s.updateTeam}, "DELETE": {action: "team.delete", h: s.deleteTeam}})
+		s.handle("/audit", methods{"GET": {h: s.handleAudit}})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, notFound(r))
+	})
+}
+
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.auth.authenticate(r); err != nil {
+	p, err := s.auth.authenticate(r)
+	if err != nil {
 		s.log.WarnContext(r.Context(), "admin: request refused",
 			"method", r.Method, "path", r.URL.Path, "remote_addr", r.RemoteAddr, "reason", err.Err)
+		if action := s.writeAction(r); action != "" {
+			s.auditDenied(r, nil, action, idFromPath(r.URL.Path), err.Status)
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sluice-admin"`)
 		s.writeError(w, r, err)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
-}
-
-// handlerFunc is an admin endpoint: it writes a success itself or returns
-// the error that writeError turns into the response.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-// get serves h for GET and HEAD; other methods get a JSON 405 with Allow.
-func (s *server) get(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			s.writeError(w, r, &llm.Error{Status: http.StatusMethodNotAllowed,
-				Type: llm.TypeInvalidRequest, Code: "method_not_allowed", Fault: llm.FaultCaller,
-				Message: fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)})
-			return
-		}
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
-	})
-}
-
-func notFound(r *http.Request) *llm.Error {
-	return &llm.Error{Status: http.StatusNotFound, Type: llm.TypeNotFound, Code: "not_found",
-		Fault: llm.FaultCaller, Message: fmt.Sprintf("no admin endpoint at %s", r.URL.Path)}
+	s.mux.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 }

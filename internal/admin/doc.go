@@ -1,6 +1,8 @@
-// Package admin serves Sluice's admin REST API under /admin/v1: the request
-// logs (a filtered, paginated list and single records with their payloads)
-// and usage analytics (totals and time series, grouped by model, provider,
-// key, tenant or team). It reads through store.Logs, authenticates every
-// request with a bearer token, and answers errors in OpenAI's JSON shape.
+// Package admin serves Sluice's admin REST API under /admin/v1: request
+// logs and usage analytics read through store.Logs, and the management of
+// gateway and admin keys, tenants and teams with an audit trail of every
+// change, through store.DB. Every request authenticates with the bootstrap
+// token or a stored admin key and is authorised by role (owner, admin,
+// member, viewer) and scope (tenant, team); errors answer in OpenAI's JSON
+// shape.
 package admin

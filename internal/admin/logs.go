@@ -3,7 +3,6 @@ package admin
 import (
 	"net/http"
 
-	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/telemetry"
 )
 
@@ -14,14 +13,23 @@ import (
 //
 // next_cursor, passed back as cursor with the same filters, continues after
 // the page's last record.
-func (s *server) handleLogs(w http.ResponseWriter, r *http.Request) error {
+//
+// A member's query is held to its team, and a tenant-scoped key's to its
+// tenant; asking for another is a 403.
+func (s *server) handleLogs(_ http.ResponseWriter, r *http.Request, c *call) error {
+	if err := needRead(&c.p); err != nil {
+		return err
+	}
 	f, perr := parseLogsQuery(r.URL.Query())
 	if perr != nil {
 		return perr
 	}
+	if perr := c.scope.narrow(&f.TenantID, &f.TeamID); perr != nil {
+		return perr
+	}
 	page, err := s.logs.QueryLogs(r.Context(), f)
 	if err != nil {
-		return storeError(err)
+		return storeError(err, kindLog, "")
 	}
 	buf := make([]byte, 0, 256+len(page.Records)*768)
 	buf = append(buf, `{"object":"list","data":[`...)
@@ -31,19 +39,17 @@ func (s *server) handleLogs(w http.ResponseWriter, r *http.Request) error {
 		}
 		buf = telemetry.AppendRecord(buf, &page.Records[i], false)
 	}
-	buf = append(buf, ']')
-	buf = jsonw.AppendKey(buf, "next_cursor")
-	buf = jsonw.AppendStringOrNull(buf, page.Next)
-	buf = jsonw.AppendKey(buf, "has_more")
-	buf = jsonw.AppendBool(buf, page.Next != "")
-	buf = append(buf, '}')
-	writeJSON(w, http.StatusOK, buf)
+	c.reply(http.StatusOK, appendListEnd(buf, page.Next))
 	return nil
 }
 
 // handleLog serves GET /admin/v1/logs/{id}: one record with its payloads
-// when they were logged; 404 not_found when there is no such record.
-func (s *server) handleLog(w http.ResponseWriter, r *http.Request) error {
+// when they were logged; 404 not_found when there is no such record, or
+// when it lies outside the caller's scope (another team's, for a member).
+func (s *server) handleLog(_ http.ResponseWriter, r *http.Request, c *call) error {
+	if err := needRead(&c.p); err != nil {
+		return err
+	}
 	id := r.PathValue("id")
 	if id == "" {
 		return notFound(r)
@@ -53,8 +59,11 @@ func (s *server) handleLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	rec, err := s.logs.GetLog(r.Context(), id)
 	if err != nil {
-		return storeError(err)
+		return storeError(err, kindLog, "")
 	}
-	writeJSON(w, http.StatusOK, telemetry.AppendRecord(make([]byte, 0, 1024+len(rec.RequestBody)*3+len(rec.ResponseBody)*3), &rec, true))
+	if !c.scope.allowsRecord(&rec) {
+		return hidden(kindLog)
+	}
+	c.reply(http.StatusOK, telemetry.AppendRecord(make([]byte, 0, 1024+len(rec.RequestBody)*3+len(rec.ResponseBody)*3), &rec, true))
 	return nil
 }

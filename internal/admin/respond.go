@@ -34,28 +34,48 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, e.Status, oaicodec.EncodeError(e))
 }
 
-// storeError maps a store failure: a query or cursor the store refuses is
-// the caller's 400, a missing record a 404, anything else a 500 whose
-// message says nothing of the cause (the cause is logged by writeError).
-func storeError(err error) *llm.Error {
+// storeError maps a store failure about a kind of object ("key", "log
+// record"): a query or cursor the store refuses is the caller's 400, a
+// record it refuses too (the handlers check first, so this is a
+// backstop), a missing object a 404, a uniqueness or reference conflict a
+// 409 saying conflict (or a generic message when conflict is ""), and
+// anything else a 500 whose message says nothing of the cause (the cause
+// is logged by writeError).
+func storeError(err error, kind, conflict string) *llm.Error {
 	switch {
 	case errors.Is(err, store.ErrBadCursor):
 		return &llm.Error{Status: http.StatusBadRequest, Type: llm.TypeInvalidRequest,
 			Code: "invalid_cursor", Param: "cursor", Fault: llm.FaultCaller, Err: err,
 			Message: "the cursor is not valid: pass next_cursor from a previous page unchanged"}
-	case errors.Is(err, store.ErrBadQuery):
-		// The store's reason for refusing describes the query, which the
+	case errors.Is(err, store.ErrBadQuery), errors.Is(err, store.ErrBadRecord):
+		// The store's reason describes the query or the object, which the
 		// caller wrote; it holds nothing of the store itself.
-		msg := "invalid query"
-		if _, reason, ok := strings.Cut(err.Error(), store.ErrBadQuery.Error()+": "); ok {
+		msg, sentinel := "invalid query", store.ErrBadQuery
+		if errors.Is(err, store.ErrBadRecord) {
+			msg, sentinel = "invalid "+kind, store.ErrBadRecord
+		}
+		if _, reason, ok := strings.Cut(err.Error(), sentinel.Error()+": "); ok {
 			msg += ": " + reason
 		}
 		return &llm.Error{Status: http.StatusBadRequest, Type: llm.TypeInvalidRequest,
 			Fault: llm.FaultCaller, Err: err, Message: msg}
 	case errors.Is(err, store.ErrNotFound):
 		return &llm.Error{Status: http.StatusNotFound, Type: llm.TypeNotFound, Code: "not_found",
-			Fault: llm.FaultCaller, Err: err, Message: "no such log record"}
+			Fault: llm.FaultCaller, Err: err, Message: "no such " + kind}
+	case errors.Is(err, store.ErrConflict):
+		if conflict == "" {
+			conflict = "the " + kind + " conflicts with an existing one"
+		}
+		return &llm.Error{Status: http.StatusConflict, Type: llm.TypeInvalidRequest, Code: "conflict",
+			Fault: llm.FaultCaller, Err: err, Message: conflict}
+	}
+	msg := "internal error in the admin store"
+	if kind == kindLog {
+		msg = "internal error reading the request logs"
 	}
 	return &llm.Error{Status: http.StatusInternalServerError, Type: llm.TypeAPI,
-		Message: "internal error reading the request logs", Fault: llm.FaultGateway, Err: err}
+		Message: msg, Fault: llm.FaultGateway, Err: err}
 }
+
+// kindLog is storeError's kind for request-log reads.
+const kindLog = "log record"

@@ -18,16 +18,25 @@ import (
 //
 // Groups come largest first; without group_by there is one group with key
 // "". Buckets without records are left out of a series.
-func (s *server) handleUsage(w http.ResponseWriter, r *http.Request) error {
+//
+// A member's report is held to its team, and a tenant-scoped key's to its
+// tenant, as for /logs.
+func (s *server) handleUsage(_ http.ResponseWriter, r *http.Request, c *call) error {
+	if err := needRead(&c.p); err != nil {
+		return err
+	}
 	q, perr := parseUsageQuery(r.URL.Query(), s.now())
 	if perr != nil {
 		return perr
 	}
+	if perr := c.scope.narrow(&q.Filter.TenantID, &q.Filter.TeamID); perr != nil {
+		return perr
+	}
 	rep, err := s.logs.Usage(r.Context(), q)
 	if err != nil {
-		return storeError(err)
+		return storeError(err, kindLog, "")
 	}
-	writeJSON(w, http.StatusOK, appendUsage(make([]byte, 0, 4096), &rep))
+	c.reply(http.StatusOK, appendUsage(make([]byte, 0, 4096), &rep))
 	return nil
 }
 

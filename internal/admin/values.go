@@ -125,3 +125,35 @@ func short(v string) string {
 	}
 	return strconv.Quote(v)
 }
+
+// maxUSD bounds a money amount in whole dollars, far inside int64 micros.
+const maxUSD = 1_000_000_000_000
+
+// parseUSD reads digits, optionally followed by '.' and 1 to 6 digits, as
+// micro-dollars; ok is false for anything else or an amount ≥ maxUSD.
+func parseUSD(s string) (micros int64, ok bool) {
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || len(whole) > 13 || !allDigits(whole) || dot && (frac == "" || len(frac) > 6 || !allDigits(frac)) {
+		return 0, false
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w >= maxUSD {
+		return 0, false
+	}
+	micros = w * 1_000_000
+	scale := int64(100_000)
+	for i := 0; i < len(frac); i++ {
+		micros += int64(frac[i]-'0') * scale
+		scale /= 10
+	}
+	return micros, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
