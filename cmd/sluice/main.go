@@ -20,6 +20,7 @@ Usage:
   sluice serve [--config FILE] [--listen ADDR]   serve the gateway
   sluice mock [--listen ADDR] [flags]            serve a mock LLM provider
   sluice config check FILE                       validate a config file
+  sluice keys create|list|revoke|rotate          manage API keys in the store
   sluice version                                 print the version
 
 Run "sluice COMMAND --help" for a command's flags.
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMock(ctx, args[1:], stderr)
 	case "config":
 		return cmdConfig(args[1:], stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(stdout)
 	case "help", "-h", "--help":
