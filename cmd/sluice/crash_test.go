@@ -87,7 +87,7 @@ func TestCrashLosesAtMostTheLastFlushInterval(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sluice.yaml")
 	cfg := fmt.Sprintf("server: { listen: \"127.0.0.1:0\", data_dir: %q }\nmock: { enabled: true }\n"+
-		"request_log: { flush_interval: %s }\n", dir, flush)
+		"request_log: { flush_interval: %s }\nauth: { require_keys: false }\n", dir, flush)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/auth"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/gateway"
+	"github.com/sluicehq/sluice/internal/store"
 	"github.com/sluicehq/sluice/internal/version"
 )
 
@@ -61,6 +63,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	adminKey := os.Getenv("SLUICE_ADMIN_KEY")
+	if adminKey == "" {
+		if err := firstAdminKey(ctx, svc.Store, stderr); err != nil {
+			return err
+		}
+	}
 	g, err := gateway.New(cfg, svc.Options(log, adminKey))
 	if err != nil {
 		return err
@@ -87,10 +94,33 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("embedded default: /v1 is open without keys on this loopback listener; try model \"mock/echo\"")
 	}
 	log.Info("store", "driver", cfg.Store.Driver, "request_log", cfg.RequestLog.Enabled)
-	if adminKey == "" {
-		log.Info("admin API off: set SLUICE_ADMIN_KEY to use /admin/v1")
+	if cfg.Auth.RequireKeys {
+		log.Info("gateway keys required on /v1 and passthrough (create one with `sluice keys create` or POST /admin/v1/keys)")
 	}
 	return g.Serve(ctx, ln)
+}
+
+// firstAdminKey creates an owner admin key when the store has no key at
+// all and SLUICE_ADMIN_KEY is not set, and prints it once: without it
+// nobody could administer a fresh gateway. It goes to stderr as a plain
+// line, not through the structured log, which may be shipped elsewhere.
+func firstAdminKey(ctx context.Context, db *store.DB, stderr io.Writer) error {
+	n, err := db.CountKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret, err := auth.NewKey()
+	if err != nil {
+		return err
+	}
+	k := &store.Key{ID: auth.NewID("key_"), Name: "first admin", Role: auth.RoleOwner,
+		Hash: auth.HashKey(secret), Prefix: auth.DisplayPrefix(secret)}
+	if err := db.CreateKey(ctx, k); err != nil {
+		return fmt.Errorf("serve: create the first admin key: %w", err)
+	}
+	fmt.Fprintf(stderr, "\nsluice: created the first admin key (role owner, id %s). It is shown only this once:\n\n    %s\n\n"+
+		"Use it as Authorization: Bearer <key> on /admin/v1, e.g. to create gateway keys. Keep it secret.\n\n", k.ID, secret)
+	return nil
 }
 
 // closeTimeout bounds the flush of queued records and spans at exit.

@@ -22,6 +22,8 @@ type Config struct {
 	// Mock runs the built-in mock provider in-process (the embedded default
 	// switches it on). Zero value: off.
 	Mock Mock `yaml:"mock"`
+	// Auth is who may call the gateway.
+	Auth Auth `yaml:"auth"`
 	// Store is where state and request logs are kept.
 	Store Store `yaml:"store"`
 	// RequestLog is the durable per-request log.

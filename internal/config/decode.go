@@ -118,7 +118,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) object(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
 		if path == "" {
-			d.errorf(n.Line, "", "the top level must be a mapping of keys (server, log, providers, models, mock, store, request_log, metrics, tracing, pricing), got %s", describe(n))
+			d.errorf(n.Line, "", "the top level must be a mapping of keys (server, log, providers, models, mock, auth, store, request_log, metrics, tracing, pricing), got %s", describe(n))
 			return
 		}
 		d.errorf(n.Line, path, "must be a mapping of keys, got %s", describe(n))

@@ -174,7 +174,7 @@ func TestParseDecodeErrors(t *testing.T) {
 		{
 			name: "top level is a list",
 			src:  "- server\n",
-			want: []string{"sluice.yaml:1: the top level must be a mapping of keys (server, log, providers, models, mock, store, request_log, metrics, tracing, pricing), got a list"},
+			want: []string{"sluice.yaml:1: the top level must be a mapping of keys (server, log, providers, models, mock, auth, store, request_log, metrics, tracing, pricing), got a list"},
 		},
 		{
 			name: "alias inside its own anchor",

@@ -43,6 +43,9 @@ func Default(getenv func(string) string) (*Config, error) {
 	}
 	src := newSource("")
 	c := &Config{Mock: Mock{Enabled: true}, src: src}
+	// Loopback only (serve refuses more), so no key is asked for.
+	c.Auth.RequireKeys = false
+	src.set["auth.require_keys"] = true
 	for _, k := range provider.Kinds {
 		if k.EnvKey == "" {
 			continue

@@ -19,6 +19,7 @@ const (
 	defaultLogFormat         = "text"
 	defaultProviderTimeout   = Duration(10 * time.Minute)
 	defaultWeight            = 1
+	defaultKeyRefresh        = Duration(2 * time.Second)
 	defaultStoreDriver       = "sqlite"
 	defaultStoreFile         = "sluice.db"
 	defaultLogQueueSize      = 10000
@@ -91,6 +92,8 @@ func (c *Config) ApplyDefaults() {
 // telemetryDefaults fills the store, request_log, metrics and tracing
 // sections.
 func (c *Config) telemetryDefaults() {
+	c.defaultTrue(&c.Auth.RequireKeys, "auth.require_keys")
+	c.defaultDuration(&c.Auth.KeyRefresh, "auth.key_refresh", defaultKeyRefresh)
 	st := &c.Store
 	if st.Driver == "" {
 		st.Driver = defaultStoreDriver

@@ -1,5 +1,19 @@
 package config
 
+// Auth says who may call the gateway.
+type Auth struct {
+	// RequireKeys makes every /v1 and passthrough request present a
+	// gateway key (Authorization: Bearer, x-api-key or api-key). Default
+	// true for a config file; the embedded default (loopback only) turns
+	// it off so a first curl works. With it off, a valid key that is
+	// presented still identifies the caller (limits, logs).
+	RequireKeys bool `yaml:"require_keys"`
+	// KeyRefresh is how often key changes made elsewhere (another
+	// replica, the CLI) are picked up. Changes through this gateway's
+	// admin API apply at once. Default 2s.
+	KeyRefresh Duration `yaml:"key_refresh"`
+}
+
 // Store picks where the gateway keeps its state: request logs now; keys,
 // tenants and audit later.
 type Store struct {

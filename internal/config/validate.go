@@ -31,6 +31,7 @@ func (c *Config) validate() []*Error {
 	v.server()
 	v.log()
 	v.mock()
+	v.auth()
 	v.store()
 	v.requestLog()
 	v.tracing()

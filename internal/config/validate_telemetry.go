@@ -7,6 +7,12 @@ import (
 	"github.com/sluicehq/sluice/internal/usage"
 )
 
+func (v *validator) auth() {
+	if v.c.Auth.KeyRefresh <= 0 {
+		v.bad("auth.key_refresh", "must be greater than 0")
+	}
+}
+
 func (v *validator) store() {
 	s := &v.c.Store
 	switch s.Driver {

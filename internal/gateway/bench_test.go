@@ -63,6 +63,7 @@ func benchGateway(b *testing.B, recorded bool) http.Handler {
 	b.Helper()
 	text := `
 log: { level: warn }
+auth: { require_keys: false }
 metrics: { enabled: false }
 request_log: { enabled: false }
 providers: [ { name: up, type: openai, base_url: "http://upstream.invalid/v1", api_key: k } ]

@@ -56,7 +56,10 @@ func (g *Gateway) run(w http.ResponseWriter, r *http.Request, ex *Exchange, mode
 	ri := infoFrom(r.Context())
 	ri.model = model
 	ex.ID, ex.Start, ex.Header = ri.id, time.Now(), r.Header
-	err := g.pipe.Serve(r.Context(), ex)
+	err := checkModel(ri.principal, model)
+	if err == nil {
+		err = g.pipe.Serve(r.Context(), ex)
+	}
 	if ex.Target.Provider != nil {
 		ri.provider, ri.upstream = ex.Target.Provider.Name(), ex.Target.Model
 	}

@@ -55,6 +55,7 @@ const envConfig = `
 server: { max_body_bytes: 65536, data_dir: "DATADIR" }
 log: { level: debug }
 request_log: { flush_interval: 10ms }
+auth: { require_keys: false }
 providers:
   - { name: oai, type: openai, base_url: "MOCK/v1", api_key: "sk-provider-oai-secret" }
   - { name: claude, type: anthropic, base_url: "MOCK", api_key: "sk-provider-claude-secret" }
@@ -84,7 +85,12 @@ func newEnvWith(t *testing.T, extra string) *testEnv {
 	t.Cleanup(ms.Close)
 	text := strings.NewReplacer("MOCK", ms.URL, "DATADIR", t.TempDir()).Replace(envConfig)
 	if extra != "" {
-		text = strings.Replace(text, "request_log: { flush_interval: 10ms }\n", "", 1) + extra
+		for _, line := range []string{"request_log: { flush_interval: 10ms }\n", "auth: { require_keys: false }\n"} {
+			if key, _, _ := strings.Cut(line, ":"); strings.Contains(extra, key+":") {
+				text = strings.Replace(text, line, "", 1)
+			}
+		}
+		text += extra
 	}
 	cfg, err := config.Parse([]byte(text), "test.yaml")
 	if err != nil {
@@ -241,7 +247,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // port; it returns the gateway's base URL.
 func serveYAML(t *testing.T, yaml string) (*gateway.Gateway, string) {
 	t.Helper()
-	cfg, err := config.Parse([]byte(yaml), t.Name()+".yaml")
+	cfg, err := config.Parse([]byte(yaml+"\nauth: { require_keys: false }\n"), t.Name()+".yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +265,7 @@ func serveYAML(t *testing.T, yaml string) (*gateway.Gateway, string) {
 // (in a temporary data dir, flushing every 10ms).
 func serveRecorded(t *testing.T, yaml string) (string, *store.DB) {
 	t.Helper()
-	yaml += "\nserver: { data_dir: \"" + t.TempDir() + "\" }\nrequest_log: { flush_interval: 10ms }\n"
+	yaml += "\nserver: { data_dir: \"" + t.TempDir() + "\" }\nrequest_log: { flush_interval: 10ms }\nauth: { require_keys: false }\n"
 	cfg, err := config.Parse([]byte(yaml), t.Name()+".yaml")
 	if err != nil {
 		t.Fatal(err)

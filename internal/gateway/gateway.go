@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,7 @@ type Gateway struct {
 	prices   *usage.Catalog
 	payloads config.Payloads
 	admin    http.Handler // nil: no admin API
+	keys     *keyCache    // nil without a store: no key can be checked
 }
 
 // Options are the gateway's dependencies beyond its config.
@@ -54,9 +56,10 @@ type Options struct {
 	Client *http.Client
 	// Records receives one record per LLM request. Nil keeps none.
 	Records *telemetry.Pipeline
-	// Logs serves the admin API's log and usage queries; nil leaves the
-	// admin API off.
-	Logs store.Logs
+	// Store holds gateway keys, tenants and teams, and serves the admin
+	// API's log and usage queries. Nil leaves the admin API off, and then
+	// auth.require_keys must be off (no key could be checked).
+	Store *store.DB
 	// AdminKey is the bootstrap admin token (SLUICE_ADMIN_KEY); with Logs
 	// set and no key, the admin API refuses every request.
 	AdminKey string
@@ -113,13 +116,24 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if cfg.Metrics.Enabled {
 		g.metrics = telemetry.NewMetrics(telemetry.MetricsConfig{PerKeyLabels: cfg.Metrics.PerKeyLabels})
 	}
-	if opts.Logs != nil {
-		adm, err := admin.New(admin.Options{Logs: opts.Logs, AdminKey: opts.AdminKey, Logger: g.log})
+	switch {
+	case opts.Store != nil:
+		kc, err := newKeyCache(context.Background(), opts.Store, g.log, cfg.Auth.KeyRefresh.Std())
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: load keys: %w", err)
+		}
+		g.keys = kc
+		adm, err := admin.New(admin.Options{Logs: opts.Store, Store: opts.Store, AdminKey: opts.AdminKey,
+			Resolve: kc.ResolveAdmin, KeyChanged: kc.Apply, Logger: g.log})
 		if err != nil {
 			g.Close()
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
 		g.admin = adm
+	case cfg.Auth.RequireKeys:
+		g.Close()
+		return nil, errors.New("gateway: auth.require_keys is on but there is no store to hold keys")
 	}
 	rt, proxies, err := buildRouter(cfg, pcfgs, g.client, g.log)
 	if err != nil {
@@ -233,6 +247,10 @@ func (g *Gateway) Router() *router.Router { return g.router.Load() }
 // Close stops what New started (the mock provider). It does not stop a
 // server serving Handler; see Serve.
 func (g *Gateway) Close() {
+	if g.keys != nil {
+		g.keys.Close()
+		g.keys = nil
+	}
 	if g.stopMock != nil {
 		g.stopMock()
 		g.stopMock = nil

@@ -130,7 +130,18 @@ func (c *modelCatalog) refresh(done chan struct{}) {
 
 // handleModels serves GET /v1/models.
 func (g *Gateway) handleModels(w http.ResponseWriter, r *http.Request) {
-	body, err := oaicodec.EncodeModelList(g.models.list(r.Context()))
+	models := g.models.list(r.Context())
+	if p := infoFrom(r.Context()).principal; p != nil && len(p.Models) > 0 {
+		// Each caller sees only what its key may use.
+		allowed := make([]llm.Model, 0, len(models))
+		for _, m := range models {
+			if p.AllowsModel(m.ID) {
+				allowed = append(allowed, m)
+			}
+		}
+		models = allowed
+	}
+	body, err := oaicodec.EncodeModelList(models)
 	if err != nil {
 		writeError(w, r, formatOpenAI, err)
 		return
@@ -143,6 +154,10 @@ func (g *Gateway) handleModels(w http.ResponseWriter, r *http.Request) {
 // still callable, so it is described rather than denied).
 func (g *Gateway) handleModel(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if err := checkModel(infoFrom(r.Context()).principal, id); err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
 	var found *llm.Model
 	for _, m := range g.models.list(r.Context()) {
 		if m.ID == id {

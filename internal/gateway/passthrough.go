@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"strings"
 
+	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
 )
 
@@ -36,6 +37,13 @@ func (g *Gateway) handlePassthrough(w http.ResponseWriter, r *http.Request) {
 	}
 	ri := infoFrom(r.Context())
 	ri.provider = name
+	if p := ri.principal; p != nil && len(p.Models) > 0 {
+		// The body is not read here, so the model cannot be checked.
+		writeError(w, r, formatOpenAI, &llm.Error{Status: http.StatusForbidden, Type: llm.TypePermission,
+			Code: "model_not_allowed", Fault: llm.FaultCaller,
+			Message: "this key is limited to some models and may not use provider passthrough"})
+		return
+	}
 	if err := g.readControls(r, nil); err != nil {
 		writeError(w, r, formatOpenAI, err)
 		return

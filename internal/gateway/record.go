@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sluicehq/sluice/internal/auth"
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/store"
 	"github.com/sluicehq/sluice/internal/telemetry"
@@ -44,6 +45,8 @@ type requestInfo struct {
 	reqBody    []byte
 	respBody   []byte
 	truncated  bool
+	// principal is the authenticated caller; nil when anonymous.
+	principal *auth.Principal
 	// noRecord keeps a request on an LLM route pattern out of the request
 	// log and metrics (a passthrough path naming no provider).
 	noRecord bool
@@ -166,6 +169,9 @@ func aborted(r *http.Request) *llm.Error {
 func (g *Gateway) fillRecord(rec *store.Record, r *http.Request, ri *requestInfo, route string, status int, start, end time.Time) {
 	rec.ID = ri.id
 	rec.ClientRequestID = ri.clientID
+	if p := ri.principal; p != nil {
+		rec.KeyID, rec.TenantID, rec.TeamID = p.KeyID, p.TenantID, p.TeamID
+	}
 	rec.Time = start
 	rec.ClientIP = clientIP(r)
 	rec.Route = route

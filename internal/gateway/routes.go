@@ -15,11 +15,11 @@ import (
 //	limitBody — max_body_bytes; larger bodies get 413
 func (g *Gateway) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/chat/completions", allow(http.MethodPost, g.handleChat))
-	mux.Handle("/v1/messages", allow(http.MethodPost, g.handleMessages))
-	mux.Handle("/v1/embeddings", allow(http.MethodPost, g.handleEmbeddings))
-	mux.Handle("/v1/models", allow(http.MethodGet, g.handleModels))
-	mux.Handle("/v1/models/{id...}", allow(http.MethodGet, g.handleModel))
+	mux.Handle("/v1/chat/completions", g.authenticate(allow(http.MethodPost, g.handleChat)))
+	mux.Handle("/v1/messages", g.authenticate(allow(http.MethodPost, g.handleMessages)))
+	mux.Handle("/v1/embeddings", g.authenticate(allow(http.MethodPost, g.handleEmbeddings)))
+	mux.Handle("/v1/models", g.authenticate(allow(http.MethodGet, g.handleModels)))
+	mux.Handle("/v1/models/{id...}", g.authenticate(allow(http.MethodGet, g.handleModel)))
 	mux.Handle("/healthz", allow(http.MethodGet, g.handleHealth))
 	mux.Handle("/readyz", allow(http.MethodGet, g.handleReady))
 	if g.metrics != nil {
@@ -28,7 +28,7 @@ func (g *Gateway) routes() http.Handler {
 	if g.admin != nil {
 		mux.Handle("/admin/v1/", g.admin)
 	}
-	mux.HandleFunc("/{provider}/{rest...}", g.handlePassthrough)
+	mux.Handle("/{provider}/{rest...}", g.authenticate(http.HandlerFunc(g.handlePassthrough)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatOpenAI, notFound(r))
 	})

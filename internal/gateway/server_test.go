@@ -23,6 +23,7 @@ func serveSlow(t *testing.T, grace string) (url string, stop context.CancelFunc,
 	t.Cleanup(ms.Close)
 	cfg, err := config.Parse([]byte(`
 server: { shutdown_grace: `+grace+` }
+auth: { require_keys: false }
 providers: [ { name: m, type: openai, base_url: "`+ms.URL+`/v1", api_key: k } ]`), "grace.yaml")
 	if err != nil {
 		t.Fatal(err)

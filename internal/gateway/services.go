@@ -108,7 +108,7 @@ func closeExporters(exps []telemetry.Exporter) {
 
 // Options returns the gateway options that use these services.
 func (s *Services) Options(log *slog.Logger, adminKey string) Options {
-	return Options{Logger: log, Records: s.Records, Logs: s.Store, AdminKey: adminKey, Tracer: s.Tracer}
+	return Options{Logger: log, Records: s.Records, Store: s.Store, AdminKey: adminKey, Tracer: s.Tracer}
 }
 
 // Close flushes queued records (to the store, or to the spool when the

@@ -23,6 +23,7 @@ func TestRequestsAreTracedAcrossAttempts(t *testing.T) {
 providers:
   - { name: claude, type: anthropic, base_url: "`+m.URL+`", api_key: k }
   - { name: oai, type: openai, base_url: "`+m.URL+`/v1", api_key: k }
+auth: { require_keys: false }
 models:
   - name: resilient
     strategy: fallback

@@ -1,0 +1,62 @@
+package gateway
+
+import (
+	"net/http"
+	"net/netip"
+
+	"github.com/sluicehq/sluice/internal/auth"
+	"github.com/sluicehq/sluice/internal/llm"
+)
+
+// authenticate wraps an LLM route: the caller's gateway key (Bearer,
+// x-api-key or api-key) becomes the request's principal. With
+// auth.require_keys a request without a valid key gets a 401 that never
+// says whether a key exists, was revoked or has expired; without it, a
+// valid key still identifies the caller and anything else passes
+// anonymously (SDKs always send some key). Keys with an admin role are for
+// the admin API, not for traffic.
+func (g *Gateway) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p *auth.Principal
+		if g.keys != nil {
+			if token, ok := auth.Presented(r.Header); ok {
+				if pr, ok := g.keys.Resolve(token); ok && pr.Role == "" {
+					p = pr
+				}
+			}
+		}
+		if p == nil {
+			if g.cfg.Auth.RequireKeys {
+				writeError(w, r, formatFor(r), invalidKey())
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(p.AllowedCIDRs) > 0 {
+			ip, err := netip.ParseAddr(clientIP(r))
+			if err != nil || !p.AllowsIP(ip) {
+				writeError(w, r, formatFor(r), &llm.Error{Status: http.StatusForbidden, Type: llm.TypePermission,
+					Code: "ip_not_allowed", Fault: llm.FaultCaller,
+					Message: "this key may not be used from this address"})
+				return
+			}
+		}
+		infoFrom(r.Context()).principal = p
+		next.ServeHTTP(w, r)
+	})
+}
+
+func invalidKey() *llm.Error {
+	return &llm.Error{Status: http.StatusUnauthorized, Type: llm.TypeAuthentication, Code: "invalid_api_key",
+		Fault: llm.FaultCaller, Message: "a valid Sluice key is required: send it as Authorization: Bearer <key>"}
+}
+
+// checkModel refuses a model the caller's key may not use.
+func checkModel(p *auth.Principal, model string) error {
+	if p == nil || p.AllowsModel(model) {
+		return nil
+	}
+	return &llm.Error{Status: http.StatusForbidden, Type: llm.TypePermission, Code: "model_not_allowed",
+		Param: "model", Fault: llm.FaultCaller, Message: "this key may not use model " + model}
+}
