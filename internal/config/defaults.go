@@ -20,6 +20,7 @@ const (
 	defaultProviderTimeout   = Duration(10 * time.Minute)
 	defaultWeight            = 1
 	defaultKeyRefresh        = Duration(2 * time.Second)
+	defaultFailedPerMinute   = 30
 	defaultStoreDriver       = "sqlite"
 	defaultStoreFile         = "sluice.db"
 	defaultLogQueueSize      = 10000
@@ -94,6 +95,7 @@ func (c *Config) ApplyDefaults() {
 func (c *Config) telemetryDefaults() {
 	c.defaultTrue(&c.Auth.RequireKeys, "auth.require_keys")
 	c.defaultDuration(&c.Auth.KeyRefresh, "auth.key_refresh", defaultKeyRefresh)
+	c.defaultInt(&c.Auth.FailedPerMinute, "auth.failed_per_minute", defaultFailedPerMinute)
 	st := &c.Store
 	if st.Driver == "" {
 		st.Driver = defaultStoreDriver

@@ -55,7 +55,7 @@ func TestParseExample(t *testing.T) {
 			Export: Export{Webhook: Webhook{BatchSize: defaultWebhookBatchSize,
 				FlushInterval: defaultWebhookFlush, MaxRetries: defaultWebhookRetries}},
 		},
-		Auth:    Auth{RequireKeys: true, KeyRefresh: defaultKeyRefresh},
+		Auth:    Auth{RequireKeys: true, KeyRefresh: defaultKeyRefresh, FailedPerMinute: defaultFailedPerMinute},
 		Metrics: Metrics{Enabled: true},
 		Tracing: Tracing{ServiceName: "sluice", SampleRatio: 1},
 		Path:    "example.yaml",

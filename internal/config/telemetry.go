@@ -12,6 +12,12 @@ type Auth struct {
 	// replica, the CLI) are picked up. Changes through this gateway's
 	// admin API apply at once. Default 2s.
 	KeyRefresh Duration `yaml:"key_refresh"`
+	// FailedPerMinute bounds failed key checks per client IP: past it,
+	// every request from that address that presents a key gets 429 until
+	// the count decays (one more attempt per 60s/N), valid keys included —
+	// otherwise a 429-or-200 would tell a guesser which key is right.
+	// Default 30; an explicit 0 switches it off.
+	FailedPerMinute int `yaml:"failed_per_minute"`
 }
 
 // Store picks where the gateway keeps its state: request logs now; keys,

@@ -11,6 +11,9 @@ func (v *validator) auth() {
 	if v.c.Auth.KeyRefresh <= 0 {
 		v.bad("auth.key_refresh", "must be greater than 0")
 	}
+	if v.c.Auth.FailedPerMinute < 0 {
+		v.bad("auth.failed_per_minute", "must not be negative (0 switches the limit off)")
+	}
 }
 
 func (v *validator) store() {

@@ -3,8 +3,10 @@ package gateway
 import (
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/auth"
+	"github.com/sluicehq/sluice/internal/limit"
 	"github.com/sluicehq/sluice/internal/llm"
 )
 
@@ -20,8 +22,15 @@ func (g *Gateway) authenticate(next http.Handler) http.Handler {
 		var p *auth.Principal
 		if g.keys != nil {
 			if token, ok := auth.Presented(r.Header); ok {
+				if err := g.authThrottled(r); err != nil {
+					writeError(w, r, formatFor(r), err)
+					return
+				}
 				if pr, ok := g.keys.Resolve(token); ok && pr.Role == "" {
 					p = pr
+				} else if err := g.authFailed(r); err != nil {
+					writeError(w, r, formatFor(r), err)
+					return
 				}
 			}
 		}
@@ -45,6 +54,45 @@ func (g *Gateway) authenticate(next http.Handler) http.Handler {
 		infoFrom(r.Context()).principal = p
 		next.ServeHTTP(w, r)
 	})
+}
+
+// failedAuthRate is auth.failed_per_minute as a limit.Rate.
+func (g *Gateway) failedAuthRate() limit.Rate {
+	return limit.Rate{Limit: int64(g.cfg.Auth.FailedPerMinute), Period: time.Minute}
+}
+
+// authThrottled refuses an address that has spent its failed attempts,
+// before its key is even looked at.
+func (g *Gateway) authThrottled(r *http.Request) error {
+	if g.authFails == nil {
+		return nil
+	}
+	d, err := g.authFails.Allow(r.Context(), clientIP(r), g.failedAuthRate(), 0)
+	if err != nil || d.Remaining > 0 {
+		return nil
+	}
+	return tooManyFailures(d.ResetAfter)
+}
+
+// authFailed counts a failed key check from the request's address and
+// logs it (the address, never what was presented). It returns the 429
+// once the address is over its limit.
+func (g *Gateway) authFailed(r *http.Request) error {
+	g.log.Warn("authentication failed", "id", infoFrom(r.Context()).id, "client_ip", clientIP(r), "path", r.URL.Path)
+	if g.authFails == nil {
+		return nil
+	}
+	d, err := g.authFails.Allow(r.Context(), clientIP(r), g.failedAuthRate(), 1)
+	if err != nil || d.Allowed {
+		return nil
+	}
+	return tooManyFailures(d.RetryAfter)
+}
+
+func tooManyFailures(retry time.Duration) *llm.Error {
+	return &llm.Error{Status: http.StatusTooManyRequests, Type: llm.TypeRateLimit, Code: "rate_limit_exceeded",
+		Fault: llm.FaultCaller, RetryAfter: max(retry, time.Second),
+		Message: "too many failed authentication attempts from this address; try again later"}
 }
 
 func invalidKey() *llm.Error {

@@ -173,3 +173,29 @@ func TestKeysMadeElsewhereArePickedUp(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestGuessingKeysIsThrottledPerAddress: past auth.failed_per_minute bad
+// keys, an address gets 429 for any key — the right one too, or a 429 or
+// 200 would tell a guesser which guess was right.
+func TestGuessingKeysIsThrottledPerAddress(t *testing.T) {
+	env := newEnvWith(t, "auth: { require_keys: true, failed_per_minute: 5 }\n")
+	_, secret := env.createKey(`{"name":"app"}`)
+	for i := range 5 {
+		guess := "Bearer sk-sluice-" + strings.Repeat(string(rune('a'+i)), 43)
+		if resp, _ := env.post("/v1/chat/completions", chatBody, "Authorization", guess); resp.StatusCode != 401 {
+			t.Fatalf("guess %d: status %d, want 401", i, resp.StatusCode)
+		}
+	}
+	for _, key := range []string{"sk-sluice-" + strings.Repeat("z", 43), secret} {
+		resp, body := env.post("/v1/chat/completions", chatBody, "Authorization", "Bearer "+key)
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("after 5 failures: status %d (Retry-After %q): %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+	if strings.Contains(env.logText(), "zzzzzzzzzz") {
+		t.Error("a presented key appears in the log")
+	}
+	if !strings.Contains(env.logText(), "authentication failed") {
+		t.Error("failed attempts are not logged")
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/admin"
 	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/limit"
 	"github.com/sluicehq/sluice/internal/mock"
 	"github.com/sluicehq/sluice/internal/provider"
 	"github.com/sluicehq/sluice/internal/router"
@@ -46,6 +47,9 @@ type Gateway struct {
 	payloads config.Payloads
 	admin    http.Handler // nil: no admin API
 	keys     *keyCache    // nil without a store: no key can be checked
+	// authFails counts failed key checks per client IP; nil when
+	// auth.failed_per_minute is 0.
+	authFails limit.Limiter
 }
 
 // Options are the gateway's dependencies beyond its config.
@@ -124,6 +128,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: load keys: %w", err)
 		}
 		g.keys = kc
+		if cfg.Auth.FailedPerMinute > 0 {
+			g.authFails = limit.NewMemory(nil)
+		}
 		adm, err := admin.New(admin.Options{Logs: opts.Store, Store: opts.Store, AdminKey: opts.AdminKey,
 			Resolve: kc.ResolveAdmin, KeyChanged: kc.Apply, Logger: g.log})
 		if err != nil {
