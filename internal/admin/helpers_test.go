@@ -3,17 +3,14 @@ package admin
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/sluicehq/sluice/internal/testdb"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,11 +24,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-const (
-	testKey = "sk-admin-test-0123456789"
-	// postgresEnv names the PostgreSQL URL; unset skips the PostgreSQL runs.
-	postgresEnv = "SLUICE_TEST_POSTGRES"
-)
+const testKey = "sk-admin-test-0123456789"
 
 // testNow is the injected clock: usage's default range ends here.
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -73,35 +66,7 @@ func openStore(t *testing.T, cfg store.Config) *store.DB {
 // when the variable is unset.
 func postgresConfig(t *testing.T) store.Config {
 	t.Helper()
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Skipf("%s is unset: set it to a PostgreSQL URL (postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the admin API against PostgreSQL", postgresEnv)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s is not a URL", postgresEnv)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "sluice_admin_test_" + hex.EncodeToString(b)
-	adm, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", postgresEnv, err)
-	}
-	if _, err := adm.Exec("CREATE SCHEMA " + schema); err != nil {
-		adm.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer adm.Close()
-		if _, err := adm.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return store.Config{Driver: store.DriverPostgres, DSN: u.String()}
+	return store.Config{Driver: store.DriverPostgres, DSN: testdb.PostgresDSN(t, "sluice_admin_test_")}
 }
 
 // lockedBuffer is a log sink the server may write from its goroutines.

@@ -2,14 +2,11 @@ package gateway_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
+	"github.com/sluicehq/sluice/internal/testdb"
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -84,31 +81,10 @@ func (s *tcpSwitch) set(down bool) {
 // returns a DSN whose search_path points at it (the database is shared).
 func postgresSchema(t *testing.T) *url.URL {
 	t.Helper()
-	dsn := os.Getenv("SLUICE_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("SLUICE_TEST_POSTGRES is not set; skipping the PostgreSQL outage test")
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("SLUICE_TEST_POSTGRES: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "sluice_gw_" + hex.EncodeToString(b[:])
-	db, err := sql.Open("pgx", dsn)
+	u, err := url.Parse(testdb.PostgresDSN(t, "sluice_gw_"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP SCHEMA " + schema + " CASCADE") //nolint:errcheck
-		db.Close()
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 	return u
 }
 

@@ -2,20 +2,13 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
+	"github.com/sluicehq/sluice/internal/testdb"
 	"path/filepath"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for the test schema admin
 )
-
-// postgresEnv names the PostgreSQL URL the PostgreSQL tests use.
-const postgresEnv = "SLUICE_TEST_POSTGRES"
 
 // sqliteConfig returns a config for a new database file in a fresh
 // temporary directory.
@@ -30,40 +23,7 @@ func sqliteConfig(t testing.TB) Config {
 // when the variable is unset.
 func postgresConfig(t testing.TB) Config {
 	t.Helper()
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Skipf("%s is unset: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the PostgreSQL tests", postgresEnv)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s is not a URL: %v", postgresEnv, err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "sluice_test_" + hex.EncodeToString(b)
-
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", postgresEnv, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return Config{Driver: DriverPostgres, DSN: u.String()}
+	return Config{Driver: DriverPostgres, DSN: testdb.PostgresDSN(t, "sluice_test_")}
 }
 
 // openTest opens cfg and closes the DB when the test ends.

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/testdb"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -20,9 +19,6 @@ import (
 
 	"github.com/sluicehq/sluice/internal/store"
 )
-
-// postgresEnv names the PostgreSQL URL the PostgreSQL tests use.
-const postgresEnv = "SLUICE_TEST_POSTGRES"
 
 // testRecord returns a record with every field set, distinct per (tenant,
 // i), in the form the store gives back (UTC, microseconds, non-empty
@@ -94,39 +90,7 @@ func openSQLite(t testing.TB) *store.DB {
 // the variable is unset.
 func postgresDSN(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Skipf("%s is unset: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the PostgreSQL tests", postgresEnv)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s is not a URL", postgresEnv)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "sluice_telemetry_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", postgresEnv, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return testdb.PostgresDSN(t, "sluice_telemetry_")
 }
 
 // openStore opens cfg and closes it when the test ends.
