@@ -2,12 +2,17 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/template"
+
+	"github.com/sluicehq/sluice/internal/auth"
+	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/store"
 )
 
 //go:embed configs/*.yaml
@@ -15,8 +20,29 @@ var configFS embed.FS
 
 // ClientKey is the gateway key every benchmark client sends as a bearer
 // token, to every system, so that request sizes are the same everywhere.
-// It is a fixed test value, not a secret.
-const ClientKey = "sk-sluice-bench-0123456789abcdef"
+// It is a fixed test value in the real key format, not a secret; a config
+// with key-auth on gets it stored before the gateway starts (ProvisionKey).
+const ClientKey = "sk-sluice-Bench0123456789abcdefghijklmnopqrstuvwxyzAB"
+
+// ProvisionKey stores ClientKey as a gateway key in the store the rendered
+// config at path names, as `sluice keys create` would with a random one.
+func ProvisionKey(ctx context.Context, path string) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Config{Driver: cfg.Store.Driver, DSN: cfg.Store.DSN.Value()})
+	if err != nil {
+		return fmt.Errorf("provision key: %w", err)
+	}
+	defer db.Close()
+	k := &store.Key{ID: auth.NewID("key_"), Name: "bench", Hash: auth.HashKey(ClientKey),
+		Prefix: auth.DisplayPrefix(ClientKey)}
+	if err := db.CreateKey(ctx, k); err != nil {
+		return fmt.Errorf("provision key: %w", err)
+	}
+	return nil
+}
 
 // SluiceConfig is what a config template under configs/ needs.
 type SluiceConfig struct {

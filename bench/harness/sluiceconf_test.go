@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sluicehq/sluice/internal/auth"
 	"github.com/sluicehq/sluice/internal/config"
 )
 
@@ -102,5 +103,11 @@ func TestSluiceAcceptsTheConfigs(t *testing.T) {
 				t.Errorf("models = %+v, want the one virtual model \"bench\"", cfg.Models)
 			}
 		})
+	}
+}
+
+func TestClientKeyIsAGatewayKey(t *testing.T) {
+	if _, ok := auth.ParseKey(ClientKey); !ok {
+		t.Fatalf("ClientKey %q is not in the gateway key format, so key-auth runs would get 401", ClientKey)
 	}
 }

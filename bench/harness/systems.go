@@ -159,11 +159,18 @@ func (e *Env) startProxy(ctx context.Context, st *Stand, upstream string) error 
 		if err != nil {
 			return fmt.Errorf("sluice: %w", err)
 		}
-		conf, _, err := RenderSluiceConfig(sys.Config, dir, SluiceConfig{
+		conf, features, err := RenderSluiceConfig(sys.Config, dir, SluiceConfig{
 			Listen: addr, Upstream: upstream, DataDir: filepath.Join(dir, "data"), ClientKey: ClientKey,
 		})
 		if err != nil {
 			return err
+		}
+		for _, f := range features {
+			if f.Name == "key-auth" && f.On {
+				if err := ProvisionKey(ctx, conf); err != nil {
+					return err
+				}
+			}
 		}
 		argv = []string{e.Sluice, "serve", "--config", conf}
 		readyPath = "/readyz"
