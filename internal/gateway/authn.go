@@ -62,9 +62,11 @@ func (g *Gateway) failedAuthRate() limit.Rate {
 }
 
 // authThrottled refuses an address that has spent its failed attempts,
-// before its key is even looked at.
+// before its key is even looked at. Only when keys are required: an open
+// gateway lets any key through (SDKs insist on sending one), so there is
+// nothing to guess.
 func (g *Gateway) authThrottled(r *http.Request) error {
-	if g.authFails == nil {
+	if g.authFails == nil || !g.cfg.Auth.RequireKeys {
 		return nil
 	}
 	d, err := g.authFails.Allow(r.Context(), clientIP(r), g.failedAuthRate(), 0)
@@ -78,6 +80,9 @@ func (g *Gateway) authThrottled(r *http.Request) error {
 // logs it (the address, never what was presented). It returns the 429
 // once the address is over its limit.
 func (g *Gateway) authFailed(r *http.Request) error {
+	if !g.cfg.Auth.RequireKeys {
+		return nil // an open gateway: the request passes anonymously
+	}
 	g.log.Warn("authentication failed", "id", infoFrom(r.Context()).id, "client_ip", clientIP(r), "path", r.URL.Path)
 	if g.authFails == nil {
 		return nil

@@ -199,3 +199,15 @@ func TestGuessingKeysIsThrottledPerAddress(t *testing.T) {
 		t.Error("failed attempts are not logged")
 	}
 }
+
+// TestAnOpenGatewayNeverThrottlesUnknownKeys guards the embedded default
+// and require_keys: false: SDKs always send some key ("sk-anything"), and
+// those requests must keep passing however many there are.
+func TestAnOpenGatewayNeverThrottlesUnknownKeys(t *testing.T) {
+	env := newEnvWith(t, "auth: { require_keys: false, failed_per_minute: 2 }\n")
+	for i := range 5 {
+		if resp, body := env.post("/v1/chat/completions", chatBody, "Authorization", "Bearer sk-sluice-"+strings.Repeat("q", 43)); resp.StatusCode != 200 {
+			t.Fatalf("request %d with an unknown key on an open gateway: %d %s", i, resp.StatusCode, body)
+		}
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicehq/sluice/internal/auth"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/gateway"
+	"github.com/sluicehq/sluice/internal/store"
 )
 
 // cannedTransport answers every upstream request with a fixed OpenAI
@@ -58,8 +60,9 @@ const benchRequest = `{"model":"bench","temperature":0.2,"max_tokens":256,"user"
 // benchGateway builds the gateway under benchmark. With recorded, every
 // request is recorded as in production: metrics, and the request log
 // through the pipeline into SQLite (the benchmark measures the request
-// path, where logging is a queue push; the writer runs alongside).
-func benchGateway(b *testing.B, recorded bool) http.Handler {
+// path, where logging is a queue push; the writer runs alongside). With
+// keyed, a gateway key is required (and sent) too.
+func benchGateway(b *testing.B, recorded, keyed bool) http.Handler {
 	b.Helper()
 	text := `
 log: { level: warn }
@@ -72,6 +75,9 @@ models: [ { name: bench, targets: [ { provider: up, model: gpt-4o-mini } ] } ]
 	if recorded {
 		text = strings.NewReplacer("metrics: { enabled: false }", "", "request_log: { enabled: false }",
 			"server: { data_dir: \""+b.TempDir()+"\" }").Replace(text)
+	}
+	if keyed {
+		text = strings.Replace(text, "require_keys: false", "require_keys: true", 1)
 	}
 	cfg, err := config.Parse([]byte(text), "bench.yaml")
 	if err != nil {
@@ -92,6 +98,12 @@ models: [ { name: bench, targets: [ { provider: up, model: gpt-4o-mini } ] } ]
 			}
 		})
 		opts = svc.Options(log, "")
+		if keyed {
+			if err := svc.Store.CreateKey(context.Background(), &store.Key{ID: "key_bench", Name: "bench",
+				Hash: auth.HashKey(benchKey), Prefix: auth.DisplayPrefix(benchKey)}); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	opts.Client = &http.Client{Transport: cannedTransport{}}
 	g, err := gateway.New(cfg, opts)
@@ -102,18 +114,22 @@ models: [ { name: bench, targets: [ { provider: up, model: gpt-4o-mini } ] } ]
 	return g.Handler()
 }
 
+// benchKey is the gateway key of the "production" variant.
+const benchKey = "sk-sluice-Bench0123456789abcdefghijklmnopqrstuvwxyzAB"
+
 func benchChat(b *testing.B, stream string, wantSuffix string) {
 	for _, mode := range []struct {
-		name     string
-		recorded bool
-	}{{"bare", false}, {"recorded", true}} {
+		name            string
+		recorded, keyed bool
+	}{{"bare", false, false}, {"recorded", true, false}, {"production", true, true}} {
 		b.Run(mode.name, func(b *testing.B) {
-			h := benchGateway(b, mode.recorded)
+			h := benchGateway(b, mode.recorded, mode.keyed)
 			body := strings.Replace(benchRequest, "STREAM", stream, 1)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+benchKey)
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				if rec.Code != 200 || !strings.HasSuffix(rec.Body.String(), wantSuffix) {
