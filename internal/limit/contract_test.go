@@ -26,7 +26,11 @@ type step struct {
 func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
 
 func TestAllowAdjustContract(t *testing.T) {
-	per7 := Rate{Limit: 7, Period: time.Second} // 1s/7 is not a whole ns or µs
+	per7 := Rate{Limit: 7, Period: time.Second}              // 1s/7 is not a whole ns or µs
+	burst1 := Rate{Limit: 4, Period: time.Second, Burst: 1}  // capacity 250ms
+	burst3 := Rate{Limit: 10, Period: time.Second, Burst: 3} // capacity 300ms
+	burst4 := Rate{Limit: 10, Period: time.Second, Burst: 4} // capacity 400ms
+	per7b3 := Rate{Limit: 7, Period: time.Second, Burst: 3}  // capacity 3s/7, not whole
 	cases := []struct {
 		name  string
 		steps []step
@@ -99,6 +103,37 @@ func TestAllowAdjustContract(t *testing.T) {
 			{rate: per7, n: 1, want: Decision{Allowed: true, Limit: 7, Remaining: 0, ResetAfter: time.Second}},
 			{rate: per7, n: 1, want: Decision{Limit: 7, ResetAfter: time.Second, RetryAfter: 142857143}},
 		}},
+		{"burst 1 admits one, then refuses until one emission interval passes", []step{
+			{rate: burst1, n: 1, want: Decision{Allowed: true, Limit: 4, ResetAfter: ms(250)}},
+			{rate: burst1, n: 1, want: Decision{Limit: 4, ResetAfter: ms(250), RetryAfter: ms(250)}},
+			{advance: ms(249), rate: burst1, n: 1, want: Decision{Limit: 4, ResetAfter: ms(1), RetryAfter: ms(1)}},
+			{advance: ms(1), rate: burst1, n: 1, want: Decision{Allowed: true, Limit: 4, ResetAfter: ms(250)}},
+			{advance: ms(250), rate: burst1, n: 0, want: Decision{Allowed: true, Limit: 4, Remaining: 1}},
+		}},
+		{"burst b admits b at once and a cost above b never", []step{
+			{rate: burst3, n: 1, want: Decision{Allowed: true, Limit: 10, Remaining: 2, ResetAfter: ms(100)}},
+			{rate: burst3, n: 2, want: Decision{Allowed: true, Limit: 10, ResetAfter: ms(300)}},
+			{rate: burst3, n: 1, want: Decision{Limit: 10, ResetAfter: ms(300), RetryAfter: ms(100)}},
+			{advance: ms(300), rate: burst3, n: 4, want: Decision{Limit: 10, Remaining: 3}},
+			{rate: burst3, n: 3, want: Decision{Allowed: true, Limit: 10, ResetAfter: ms(300)}},
+			{rate: burst3, n: 4, want: Decision{Limit: 10, ResetAfter: ms(300), RetryAfter: ms(300)}},
+		}},
+		{"remaining, reset and retry follow the burst's capacity", []step{
+			{rate: burst4, n: 4, want: Decision{Allowed: true, Limit: 10, ResetAfter: ms(400)}},
+			{advance: ms(150), rate: burst4, n: 0, want: Decision{Allowed: true, Limit: 10, Remaining: 1, ResetAfter: ms(250)}},
+			{rate: burst4, n: 2, want: Decision{Limit: 10, Remaining: 1, ResetAfter: ms(250), RetryAfter: ms(50)}},
+			{advance: ms(50), rate: burst4, n: 2, want: Decision{Allowed: true, Limit: 10, ResetAfter: ms(400)}},
+			{rate: burst4, adjust: true, n: 3},
+			{rate: burst4, n: 1, want: Decision{Limit: 10, ResetAfter: ms(700), RetryAfter: ms(400)}},
+			{rate: burst4, adjust: true, n: -100},
+			{rate: burst4, n: 0, want: Decision{Allowed: true, Limit: 10, Remaining: 4}},
+		}},
+		{"a burst whose capacity is not whole ticks still admits exactly Burst", []step{
+			{rate: per7b3, n: 1, want: Decision{Allowed: true, Limit: 7, Remaining: 2, ResetAfter: 142857143}},
+			{rate: per7b3, n: 1, want: Decision{Allowed: true, Limit: 7, Remaining: 1, ResetAfter: 285714286}},
+			{rate: per7b3, n: 1, want: Decision{Allowed: true, Limit: 7, Remaining: 0, ResetAfter: 428571429}},
+			{rate: per7b3, n: 1, want: Decision{Limit: 7, ResetAfter: 428571429, RetryAfter: 142857143}},
+		}},
 		{"huge adjustments saturate instead of overflowing", []step{
 			{adjust: true, n: math.MaxInt64},
 			{adjust: true, n: math.MaxInt64},
@@ -111,7 +146,7 @@ func TestAllowAdjustContract(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(b.name+"/"+tc.name, func(t *testing.T) {
 				clock := newFakeClock()
-				l := b.new(t, clock)
+				l := b.new(t, clock.Now)
 				ctx := context.Background()
 				for i, s := range tc.steps {
 					clock.Advance(s.advance)
@@ -166,7 +201,7 @@ func TestAcquireRelease(t *testing.T) {
 	for _, b := range backends(t) {
 		for _, tc := range cases {
 			t.Run(b.name+"/"+tc.name, func(t *testing.T) {
-				l := b.new(t, newFakeClock())
+				l := b.new(t, newFakeClock().Now)
 				ctx := context.Background()
 				for i, o := range tc.ops {
 					key := o.key
@@ -203,6 +238,17 @@ func TestInvalidArguments(t *testing.T) {
 			return err
 		}},
 		{"zero period", func(l Limiter) error { _, err := l.Allow(context.Background(), "a", Rate{Limit: 1}, 1); return err }},
+		{"negative burst", func(l Limiter) error {
+			_, err := l.Allow(context.Background(), "a", Rate{Limit: 4, Period: time.Second, Burst: -1}, 1)
+			return err
+		}},
+		{"burst above limit", func(l Limiter) error {
+			_, err := l.Allow(context.Background(), "a", Rate{Limit: 4, Period: time.Second, Burst: 5}, 1)
+			return err
+		}},
+		{"adjust with burst above limit", func(l Limiter) error {
+			return l.Adjust(context.Background(), "a", Rate{Limit: 4, Period: time.Second, Burst: 5}, 1)
+		}},
 		{"negative cost", func(l Limiter) error { _, err := l.Allow(context.Background(), "a", perSec4, -1); return err }},
 		{"adjust with zero limit", func(l Limiter) error {
 			return l.Adjust(context.Background(), "a", Rate{Period: time.Second}, 1)
@@ -213,7 +259,7 @@ func TestInvalidArguments(t *testing.T) {
 	for _, b := range backends(t) {
 		for _, tc := range cases {
 			t.Run(b.name+"/"+tc.name, func(t *testing.T) {
-				if err := tc.call(b.new(t, newFakeClock())); !errors.Is(err, ErrInvalid) {
+				if err := tc.call(b.new(t, newFakeClock().Now)); !errors.Is(err, ErrInvalid) {
 					t.Errorf("got error %v, want one wrapping ErrInvalid", err)
 				}
 			})

@@ -10,9 +10,11 @@ import (
 // is full again, kept as whole ticks plus frac/limit of a tick. Taking n
 // units moves tat forward by n·period/limit ticks, split into quotient and
 // remainder so that limit takes of one unit cost exactly one period. A take
-// is admitted when the new tat is at most one period ahead of now, which is
-// what makes the capacity (burst) equal to limit. Redis runs the same steps
-// in Lua (redis_scripts.go); keep the two in step.
+// is admitted when the new tat is at most the capacity burst·period/limit
+// ticks ahead of now (kept, like tat, as capQ ticks plus capR/limit), which
+// is what makes the bucket hold burst units; burst = limit gives a capacity
+// of exactly one period. Redis runs the same steps in Lua (redis_scripts.go);
+// keep the two in step.
 
 // cell is one bucket's state; the zero tat means "full at tick 0".
 type cell struct {
@@ -25,6 +27,16 @@ type gcra struct {
 	period  int64 // ≥ 1
 	limit   int64 // ≥ 1
 	maxDebt int64 // cap on tat − now, so debt cannot overflow
+	capQ    int64 // capacity burst·period/limit: whole ticks
+	capR    int64 // and remainder in [0, limit)
+}
+
+// newGCRA returns rate in ticks of which period is the rate's Period; rate
+// must have passed checkRate.
+func newGCRA(period int64, rate Rate, maxDebt int64) gcra {
+	g := gcra{period: period, limit: rate.Limit, maxDebt: maxDebt}
+	g.capQ, g.capR = g.span(uint64(rate.burst()))
+	return g
 }
 
 // span returns n·period/limit ticks as quotient and remainder (of limit),
@@ -84,10 +96,10 @@ func (g gcra) sub(c cell, q, r, now int64) cell {
 	return c
 }
 
-// fits reports whether a cell is at most one period ahead of now.
+// fits reports whether a cell is at most the capacity ahead of now.
 func (g gcra) fits(c cell, now int64) bool {
 	d := c.tat - now
-	return d < g.period || (d == g.period && c.frac == 0)
+	return d < g.capQ || (d == g.capQ && c.frac <= g.capR)
 }
 
 // decision describes state (the cell after an admitted take, or the
@@ -101,12 +113,16 @@ func (g gcra) decision(allowed, tooBig bool, state cell, now, q, r int64, tick t
 		reset++
 	}
 	dec.ResetAfter = time.Duration(reset) * tick
-	if d <= g.period {
-		// Remaining = floor(((period − d)·limit − frac) / period).
-		hi, lo := bits.Mul64(uint64(g.period-d), uint64(g.limit))
+	if d <= g.capQ {
+		// Remaining = floor(((capQ − d)·limit + capR − frac) / period), at
+		// most burst since capQ·limit + capR = burst·period (or less when
+		// saturated), so the quotient fits whenever the numerator is ≥ 0.
+		hi, lo := bits.Mul64(uint64(g.capQ-d), uint64(g.limit))
+		lo, carry := bits.Add64(lo, uint64(g.capR), 0)
+		hi += carry
 		lo, borrow := bits.Sub64(lo, uint64(state.frac), 0)
 		hi -= borrow
-		if hi < uint64(g.period) { // hi wraps past this when the product < frac
+		if hi < uint64(g.period) { // hi wraps past this when the numerator < 0
 			n, _ := bits.Div64(hi, lo, uint64(g.period))
 			dec.Remaining = int64(n)
 		}
@@ -116,12 +132,13 @@ func (g gcra) decision(allowed, tooBig bool, state cell, now, q, r int64, tick t
 	case tooBig:
 		dec.RetryAfter = dec.ResetAfter
 	default:
-		// Wait w ticks until (d + q − w − period)·limit + frac + r ≤ 0.
-		w := d + q - g.period
+		// Wait w ticks until (d + q − w − capQ)·limit + frac + r − capR ≤ 0;
+		// frac + r − capR is in (−limit, 2·limit).
+		w := d + q - g.capQ
 		switch f := uint64(state.frac) + uint64(r); {
-		case f > uint64(g.limit):
+		case f > uint64(g.capR)+uint64(g.limit):
 			w += 2
-		case f > 0:
+		case f > uint64(g.capR):
 			w++
 		}
 		dec.RetryAfter = time.Duration(max(w, 0)) * tick

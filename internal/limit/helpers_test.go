@@ -45,20 +45,20 @@ var withinMicro = cmp.Comparer(func(a, b time.Duration) bool {
 // backend builds a fresh, isolated limiter that reads time from clock.
 type backend struct {
 	name string
-	new  func(t *testing.T, clock *fakeClock, opts ...RedisOption) Limiter
+	new  func(t *testing.T, clock func() time.Time, opts ...RedisOption) Limiter
 }
 
 // backends returns memory always and Redis when SLUICE_TEST_REDIS is set.
 func backends(t *testing.T) []backend {
-	bs := []backend{{"memory", func(t *testing.T, c *fakeClock, _ ...RedisOption) Limiter { return NewMemory(c.Now) }}}
+	bs := []backend{{"memory", func(t *testing.T, c func() time.Time, _ ...RedisOption) Limiter { return NewMemory(c) }}}
 	if os.Getenv("SLUICE_TEST_REDIS") == "" {
 		t.Log("SLUICE_TEST_REDIS is unset: running the memory backend only")
 		return bs
 	}
-	return append(bs, backend{"redis", func(t *testing.T, c *fakeClock, opts ...RedisOption) Limiter {
+	return append(bs, backend{"redis", func(t *testing.T, c func() time.Time, opts ...RedisOption) Limiter {
 		client, prefix := testRedis(t)
 		r := NewRedis(client, prefix, opts...)
-		r.clock = c.Now
+		r.clock = c
 		return r
 	}})
 }

@@ -8,18 +8,32 @@ import (
 	"time"
 )
 
-// Rate is Limit units per Period, e.g. Rate{600, time.Minute}. Limit is also
-// the burst: an idle key's bucket is full and admits Limit units at once,
-// then refills at one unit per emission interval Period/Limit. So in any
-// window of length W a key is admitted at most Limit + W·Limit/Period units
-// (a full bucket plus its refill) and over a long run Limit per Period; unlike
-// a fixed window it never admits 2·Limit within an instant at a boundary.
+// Rate is Limit units per Period with a bucket of Burst units, e.g.
+// Rate{Limit: 600, Period: time.Minute, Burst: 12}. An idle key's bucket is
+// full and admits Burst units at once, then refills at one unit per emission
+// interval T = Period/Limit. So in any window of length W a key is admitted
+// at most Burst + W·Limit/Period units (a full bucket plus its refill) and
+// over a long run Limit per Period; unlike a fixed window it never admits
+// 2·Limit within an instant at a boundary. The zero Burst means Limit, which
+// admits up to 2·Limit in the first Period from a full bucket; a small Burst
+// (e.g. 2 % of Limit) keeps every window of length Period within Limit + Burst.
 type Rate struct {
-	// Limit is the number of units per Period and the bucket's capacity; ≥ 1.
+	// Limit is the number of units per Period; ≥ 1.
 	Limit int64
-	// Period is the time a drained bucket takes to fill up again; > 0.
-	// The Redis backend works in whole microseconds and truncates it.
+	// Period is the time Limit units take to refill; > 0. The Redis backend
+	// works in whole microseconds and truncates it.
 	Period time.Duration
+	// Burst is the bucket's capacity in units, in [1, Limit]; 0 means Limit.
+	// A drained bucket is full again after Burst·Period/Limit.
+	Burst int64
+}
+
+// burst returns the rate's capacity in units, resolving 0 to Limit.
+func (r Rate) burst() int64 {
+	if r.Burst == 0 {
+		return r.Limit
+	}
+	return r.Burst
 }
 
 // Decision is the outcome of Allow. Its fields map to OpenAI's headers:
@@ -31,15 +45,16 @@ type Decision struct {
 	Allowed bool
 	// Limit is the rate's Limit.
 	Limit int64
-	// Remaining is how many units could be taken right now after this call;
-	// 0 when the bucket is drained or in debt.
+	// Remaining is how many units could be taken right now after this call,
+	// at most the rate's Burst; 0 when the bucket is drained or in debt.
 	Remaining int64
 	// ResetAfter is the time until the bucket is full again (0 when full).
 	ResetAfter time.Duration
 	// RetryAfter is zero when Allowed; otherwise the time after which the
 	// same cost would be admitted if nothing else takes from the bucket. A
-	// cost above Limit is never admitted: it is refused with RetryAfter
-	// equal to ResetAfter, and callers should report it as too large.
+	// cost above the rate's Burst (Limit when Burst is 0) is never admitted:
+	// it is refused with RetryAfter equal to ResetAfter, and callers should
+	// report it as too large.
 	RetryAfter time.Duration
 }
 
@@ -76,7 +91,8 @@ var (
 )
 
 // ErrInvalid is wrapped by every error about a bad argument (empty key,
-// non-positive rate or max, negative cost), as opposed to backend failures.
+// non-positive rate or max, burst outside [0, Limit], negative cost), as
+// opposed to backend failures.
 var ErrInvalid = errors.New("invalid argument")
 
 func checkKey(key string) error {
@@ -95,6 +111,9 @@ func checkRate(key string, rate Rate) error {
 	}
 	if rate.Period <= 0 {
 		return fmt.Errorf("limit: rate period must be positive, got %s: %w", rate.Period, ErrInvalid)
+	}
+	if rate.Burst < 0 || rate.Burst > rate.Limit {
+		return fmt.Errorf("limit: rate burst must be in [0, limit %d], got %d: %w", rate.Limit, rate.Burst, ErrInvalid)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func (m *Memory) shard(key string) *memShard {
 }
 
 func memGCRA(rate Rate) gcra {
-	return gcra{period: int64(rate.Period), limit: rate.Limit, maxDebt: memMaxDebt}
+	return newGCRA(int64(rate.Period), rate, memMaxDebt)
 }
 
 // Allow implements Limiter.
@@ -72,7 +72,7 @@ func (m *Memory) Allow(_ context.Context, key string, rate Rate, cost int64) (De
 	}
 	g := memGCRA(rate)
 	q, r := g.span(uint64(cost))
-	tooBig := cost > rate.Limit
+	tooBig := cost > rate.burst()
 	now := m.ticks()
 	s := m.shard(key)
 	s.mu.Lock()

@@ -102,11 +102,11 @@ func redisGCRA(key string, rate Rate) (gcra, error) {
 	if err := checkRate(key, rate); err != nil {
 		return gcra{}, err
 	}
-	g := gcra{period: int64(rate.Period / time.Microsecond), limit: rate.Limit, maxDebt: redisMaxDebt}
-	if g.period < 1 {
+	period := int64(rate.Period / time.Microsecond)
+	if period < 1 {
 		return gcra{}, fmt.Errorf("limit: rate period must be at least 1µs for redis, got %s: %w", rate.Period, ErrInvalid)
 	}
-	return g, nil
+	return newGCRA(period, rate, redisMaxDebt), nil
 }
 
 // Allow implements Limiter.
@@ -119,7 +119,7 @@ func (r *Redis) Allow(ctx context.Context, key string, rate Rate, cost int64) (D
 		return Decision{}, err
 	}
 	q, rem := g.span(uint64(cost))
-	tooBig := cost > rate.Limit
+	tooBig := cost > rate.burst()
 	big := "0"
 	if tooBig {
 		big = "1"
@@ -127,7 +127,7 @@ func (r *Redis) Allow(ctx context.Context, key string, rate Rate, cost int64) (D
 	ctx, cancel := r.bound(ctx)
 	defer cancel()
 	res, err := allowScript.Run(ctx, r.c, []string{r.prefix + "rl:" + key},
-		q, rem, g.limit, g.period, big, r.clockArg(), g.maxDebt).Int64Slice()
+		q, rem, g.limit, g.capQ, g.capR, big, r.clockArg(), g.maxDebt).Int64Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("limit: redis allow: %w", err)
 	}

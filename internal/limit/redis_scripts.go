@@ -43,19 +43,22 @@ local function store(key, tat, frac, now)
 end
 `
 
-// allowScript: KEYS[1] bucket; ARGV q, r, limit, period, tooBig ('1' or
-// '0'), clock, maxDebt. Mirrors Memory.Allow; returns {allowed, tat − now,
-// frac} of the stored state (after the take if allowed, before otherwise).
+// allowScript: KEYS[1] bucket; ARGV q, r, limit, capQ, capR (the capacity
+// burst·period/limit as gcra keeps it, computed in Go where 128-bit products
+// are exact), tooBig ('1' or '0'), clock, maxDebt. Mirrors Memory.Allow;
+// returns {allowed, tat − now, frac} of the stored state (after the take if
+// allowed, before otherwise).
 var allowScript = redis.NewScript(luaClock + luaLoad + `
-local q, r, lim, per = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local maxdebt = tonumber(ARGV[7])
-local now = clock(ARGV[6])
+local q, r, lim = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local capq, capr = tonumber(ARGV[4]), tonumber(ARGV[5])
+local maxdebt = tonumber(ARGV[8])
+local now = clock(ARGV[7])
 local tat, frac = load(KEYS[1], now, lim)
 local nt, nf = tat + q, frac + r
 if nf >= lim then nt, nf = nt + 1, nf - lim end
 if nt - now > maxdebt then nt, nf = now + maxdebt, 0 end
 local d = nt - now
-if ARGV[5] ~= '0' or d > per or (d == per and nf > 0) then
+if ARGV[6] ~= '0' or d > capq or (d == capq and nf > capr) then
   return {0, tat - now, frac}
 end
 if q > 0 or r > 0 then store(KEYS[1], nt, nf, now) end

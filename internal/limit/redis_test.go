@@ -3,6 +3,7 @@ package limit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -65,21 +66,30 @@ func TestRedisBucketExpiresWhenFull(t *testing.T) {
 
 // TestRedisAccuracyAcrossProcesses stands three gateway processes (three
 // clients, three limiters) on one Redis and hammers one key for about three
-// seconds of real time, with the server's clock. A drained bucket refills one
-// unit per emission interval T = Period/Limit = 10ms, and an idle one starts
-// full, so the bucket admits exactly
+// seconds of real time, with the server's clock, once with the default burst
+// and once with a 2 % burst. A drained bucket refills one unit per emission
+// interval T = Period/Limit = 10ms, and an idle one starts full (Burst units),
+// so the bucket admits exactly
 //
-//	Limit + ⌊(last call − first call) / T⌋ (+1 for the partial interval)
+//	Burst + ⌊(last call − first call) / T⌋ (+1 for the partial interval)
 //
 // and both calls fall between the server times read before the start and
-// after the end. Expected = Limit + elapsed/T; the tolerance is 2 % of the
+// after the end. Expected = Burst + elapsed/T; the tolerance is 2 % of the
 // refill share elapsed/T (≥ 1), which absorbs the start and stop latency.
 func TestRedisAccuracyAcrossProcesses(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs for 3s of real time; skipped in -short mode")
+		t.Skip("runs for 6s of real time; skipped in -short mode")
 	}
+	for _, rate := range []Rate{
+		{Limit: 6000, Period: time.Minute},
+		{Limit: 6000, Period: time.Minute, Burst: 120},
+	} {
+		t.Run(fmt.Sprintf("burst %d", rate.Burst), func(t *testing.T) { redisAccuracy(t, rate) })
+	}
+}
+
+func redisAccuracy(t *testing.T, rate Rate) {
 	client, prefix := testRedis(t)
-	rate := Rate{Limit: 6000, Period: time.Minute}
 	const processes, workers = 3, 4
 	limiters := make([]*Redis, processes)
 	for i := range limiters {
@@ -118,12 +128,12 @@ func TestRedisAccuracyAcrossProcesses(t *testing.T) {
 	t1 := client.Time(ctx).Val()
 	interval := rate.Period / time.Duration(rate.Limit)
 	share := float64(t1.Sub(t0)) / float64(interval)
-	want := float64(rate.Limit) + share
+	want := float64(rate.burst()) + share
 	tol := max(share/50, 1)
 	got := float64(admitted.Load())
 	t.Logf("%d calls over %v of server time: admitted %.0f, want %.1f ± %.1f", calls.Load(), t1.Sub(t0), got, want, tol)
 	if got < want-tol || got > want+tol+1 {
-		t.Errorf("admitted %.0f, want %.1f ± %.1f (burst %d + %.1f refilled)", got, want, tol, rate.Limit, share)
+		t.Errorf("admitted %.0f, want %.1f ± %.1f (burst %d + %.1f refilled)", got, want, tol, rate.burst(), share)
 	}
 }
 
