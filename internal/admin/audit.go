@@ -110,15 +110,7 @@ func parseAuditQuery(q url.Values) (store.AuditFilter, *llm.Error) {
 	err := eachParam(q, func(name, v string) *llm.Error {
 		switch name {
 		case "from", "to":
-			t, ok := parseTime(v)
-			if !ok {
-				return llm.BadRequest(name, "%s: want an RFC 3339 time (2026-01-02T15:04:05Z) or unix seconds, got %s", name, short(v))
-			}
-			if name == "from" {
-				f.From = t
-			} else {
-				f.To = t
-			}
+			return rangeParam(&f.From, &f.To, name, v)
 		case "actor":
 			f.Actor = v
 		case "action":
@@ -126,11 +118,9 @@ func parseAuditQuery(q url.Values) (store.AuditFilter, *llm.Error) {
 		case "target":
 			f.Target = v
 		case "limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > maxLimit {
-				return llm.BadRequest(name, "limit: want an integer from 1 to %d, got %s", maxLimit, short(v))
-			}
+			n, err := limitParam(name, v)
 			f.Limit = n
+			return err
 		case "cursor":
 			f.Cursor = v
 		default:
@@ -138,9 +128,8 @@ func parseAuditQuery(q url.Values) (store.AuditFilter, *llm.Error) {
 		}
 		return nil
 	})
-	if err == nil && !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		err = llm.BadRequest("from", "from (%s) must be before to (%s)",
-			f.From.Format(time.RFC3339Nano), f.To.Format(time.RFC3339Nano))
+	if err == nil {
+		err = checkRange(f.From, f.To)
 	}
 	return f, err
 }

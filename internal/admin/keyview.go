@@ -2,7 +2,6 @@ package admin
 
 import (
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/jsonw"
@@ -106,11 +105,9 @@ func parseKeysQuery(q url.Values) (store.KeyFilter, *llm.Error) {
 			}
 			f.IncludeDisabled = v == "true"
 		case "limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > maxLimit {
-				return llm.BadRequest(name, "limit: want an integer from 1 to %d, got %s", maxLimit, short(v))
-			}
+			n, err := limitParam(name, v)
 			f.Limit = n
+			return err
 		case "cursor":
 			f.Cursor = v
 		default:

@@ -40,11 +40,9 @@ func parseLogsQuery(q url.Values) (store.LogFilter, *llm.Error) {
 	err := eachParam(q, func(name, v string) *llm.Error {
 		switch name {
 		case "limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > maxLimit {
-				return llm.BadRequest(name, "limit: want an integer from 1 to %d, got %s", maxLimit, short(v))
-			}
+			n, err := limitParam(name, v)
 			f.Limit = n
+			return err
 		case "cursor":
 			f.Cursor = v
 		default:
@@ -141,15 +139,7 @@ func eachParam(q url.Values, fn func(name, v string) *llm.Error) *llm.Error {
 func filterParam(f *store.LogFilter, name, v string) *llm.Error {
 	switch name {
 	case "from", "to":
-		t, ok := parseTime(v)
-		if !ok {
-			return llm.BadRequest(name, "%s: want an RFC 3339 time (2026-01-02T15:04:05Z) or unix seconds, got %s", name, short(v))
-		}
-		if name == "from" {
-			f.From = t
-		} else {
-			f.To = t
-		}
+		return rangeParam(&f.From, &f.To, name, v)
 	case "client_request_id":
 		f.ClientRequestID = v
 	case "model":
@@ -225,12 +215,45 @@ func setClass(f *store.LogFilter, name string, class int) *llm.Error {
 // checkFilter checks what no single parameter can: the range's order and
 // an exact status within the class.
 func checkFilter(f *store.LogFilter) *llm.Error {
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return llm.BadRequest("from", "from (%s) must be before to (%s)",
-			f.From.Format(time.RFC3339Nano), f.To.Format(time.RFC3339Nano))
+	if err := checkRange(f.From, f.To); err != nil {
+		return err
 	}
 	if f.Status != 0 && f.StatusClass != 0 && f.Status/100 != f.StatusClass {
 		return llm.BadRequest("status_class", "status %d is not in class %dxx", f.Status, f.StatusClass)
+	}
+	return nil
+}
+
+// rangeParam sets *from or *to from a "from" or "to" parameter: RFC 3339
+// or unix seconds.
+func rangeParam(from, to *time.Time, name, v string) *llm.Error {
+	t, ok := parseTime(v)
+	if !ok {
+		return llm.BadRequest(name, "%s: want an RFC 3339 time (2026-01-02T15:04:05Z) or unix seconds, got %s", name, short(v))
+	}
+	if name == "from" {
+		*from = t
+	} else {
+		*to = t
+	}
+	return nil
+}
+
+// limitParam reads a page size, 1 to maxLimit.
+func limitParam(name, v string) (int, *llm.Error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, llm.BadRequest(name, "limit: want an integer from 1 to %d, got %s", maxLimit, short(v))
+	}
+	return n, nil
+}
+
+// checkRange refuses a range whose from is not before its to (either may
+// be zero: open).
+func checkRange(from, to time.Time) *llm.Error {
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return llm.BadRequest("from", "from (%s) must be before to (%s)",
+			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
 	}
 	return nil
 }
