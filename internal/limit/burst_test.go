@@ -1,9 +1,6 @@
 package limit
 
 import (
-	"context"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -44,27 +41,7 @@ func TestAccuracyWithBurst(t *testing.T) {
 				}
 				clock := &steppingClock{base: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), step: tc.step}
 				l := b.new(t, clock.Now)
-				ctx := context.Background()
-				end := clock.Elapsed() + tc.rate.Period
-				var admitted atomic.Int64
-				var wg sync.WaitGroup
-				for w := range workers {
-					wg.Go(func() {
-						for i := 0; clock.Elapsed() < end; i++ {
-							cost := tc.cost(w, i)
-							d, err := l.Allow(ctx, "k", tc.rate, cost)
-							if err != nil {
-								t.Error(err)
-								return
-							}
-							if d.Allowed {
-								admitted.Add(cost)
-							}
-						}
-					})
-				}
-				wg.Wait()
-				got, limit, burst := admitted.Load(), tc.rate.Limit, tc.rate.Burst
+				got, limit, burst := hammer(t, l, clock, tc.rate, workers, tc.cost), tc.rate.Limit, tc.rate.Burst
 				t.Logf("admitted %d units, want %d ± %d", got, limit, burst)
 				if got < limit-burst || got > limit+burst {
 					t.Errorf("admitted %d units in one period from a full bucket, want %d ± %d", got, limit, burst)

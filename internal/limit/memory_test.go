@@ -46,32 +46,41 @@ func TestMemoryAccuracy(t *testing.T) {
 			if d, err := m.Allow(ctx, "k", tc.rate, tc.rate.Limit); err != nil || !d.Allowed {
 				t.Fatalf("taking the burst: %+v, %v", d, err)
 			}
-			end := clock.Elapsed() + tc.rate.Period
-			var admitted atomic.Int64
-			var wg sync.WaitGroup
-			for w := range workers {
-				wg.Go(func() {
-					for i := 0; clock.Elapsed() < end; i++ {
-						cost := tc.cost(w, i)
-						d, err := m.Allow(ctx, "k", tc.rate, cost)
-						if err != nil {
-							t.Error(err)
-							return
-						}
-						if d.Allowed {
-							admitted.Add(cost)
-						}
-					}
-				})
-			}
-			wg.Wait()
-			got, want := admitted.Load(), tc.rate.Limit
+			got, want := hammer(t, m, clock, tc.rate, workers, tc.cost), tc.rate.Limit
 			t.Logf("admitted %d of %d units", got, want)
 			if tol := want / 50; got < want-tol || got > want+tol {
 				t.Errorf("admitted %d units in one period after the burst, want %d ± %d", got, want, tol)
 			}
 		})
 	}
+}
+
+// hammer has workers goroutines call Allow on one key, each with the
+// costs cost(worker, i), until the stepping clock has moved on one Period,
+// and returns the units admitted.
+func hammer(t *testing.T, l Limiter, clock *steppingClock, rate Rate, workers int, cost func(worker, i int) int64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	end := clock.Elapsed() + rate.Period
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := 0; clock.Elapsed() < end; i++ {
+				c := cost(w, i)
+				d, err := l.Allow(ctx, "k", rate, c)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if d.Allowed {
+					admitted.Add(c)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return admitted.Load()
 }
 
 func TestMemoryEvictsFullBuckets(t *testing.T) {
