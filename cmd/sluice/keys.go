@@ -76,7 +76,8 @@ func (c *keysCLI) create(ctx context.Context, args []string) error {
 	if err := parseOnly(fs, args, 0); err != nil {
 		return fmt.Errorf("keys create: %w", err)
 	}
-	k := &store.Key{ID: auth.NewID("key_"), Name: *name, TenantID: *tenant, TeamID: *team, RPM: *rpm, TPM: *tpm}
+	k := &store.Key{ID: auth.NewID("key_"), Name: *name, TenantID: *tenant, TeamID: *team,
+		Policy: store.Policy{RPM: *rpm, TPM: *tpm}}
 	var err error
 	switch {
 	case strings.TrimSpace(*name) == "":

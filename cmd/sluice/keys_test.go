@@ -85,7 +85,7 @@ func TestKeysCreate(t *testing.T) {
 			args: []string{"--name", "svc", "--tenant", "ten_a", "--team", "team_a", "--role", "member",
 				"--models", "gpt-4o*, mock/*", "--rpm", "60", "--tpm", "10000", "--expires", "720h"},
 			want: store.Key{Name: "svc", TenantID: "ten_a", TeamID: "team_a", Role: "member",
-				Models: []string{"gpt-4o*", "mock/*"}, RPM: 60, TPM: 10000},
+				Policy: store.Policy{Models: []string{"gpt-4o*", "mock/*"}, RPM: 60, TPM: 10000}},
 			ttl: 720 * time.Hour,
 		},
 		{name: "team implies its tenant", args: []string{"--name", "t", "--team", "team_a"},

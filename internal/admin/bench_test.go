@@ -104,7 +104,7 @@ func BenchmarkListKeys(b *testing.B) {
 	}
 	defer db.Close()
 	for i := range 200 {
-		k := store.Key{ID: fmt.Sprintf("key_%04d", i), Name: "k", Models: []string{"gpt-4o*"},
+		k := store.Key{ID: fmt.Sprintf("key_%04d", i), Name: "k", Policy: store.Policy{Models: []string{"gpt-4o*"}},
 			Metadata: map[string]string{"env": "prod"}, Hash: auth.HashKey(fmt.Sprint(i))}
 		if err := db.CreateKey(context.Background(), &k); err != nil {
 			b.Fatal(err)

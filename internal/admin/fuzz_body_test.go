@@ -131,7 +131,7 @@ func FuzzOrgBody(f *testing.F) {
 			return
 		}
 		for _, create := range []bool{false, true} {
-			in, perr := parseOrgInput(fs, create, "tenant_id", "name", "metadata", "disabled")
+			in, perr := parseOrgInput(fs, create, append([]string{"tenant_id", "name", "metadata", "disabled"}, policyFields...)...)
 			if perr != nil {
 				checkBodyRefusal(t, perr.Status, perr.Message)
 				continue
@@ -140,7 +140,7 @@ func FuzzOrgBody(f *testing.F) {
 				t.Errorf("name %v accepted (create=%v)", in.Name, create)
 			}
 			tn := store.Tenant{ID: "t"}
-			in.apply(&tn.Name, &tn.Metadata, &tn.Disabled)
+			in.apply(&tn.Name, &tn.Metadata, &tn.Disabled, &tn.Policy)
 			if !json.Valid(appendTenant(nil, &tn)) {
 				t.Errorf("appendTenant wrote invalid JSON")
 			}

@@ -35,7 +35,7 @@ func TestKeyCreate(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		orgFixture(t, db)
 		api := serveKeys(t, db, nil)
-		r := api.call(t, testKey, "POST", "/admin/v1/keys", `{"name":"ci","team_id":"ta","models":["gpt-4o*","openai/*"],
+		r := api.call(t, testKey, "POST", "/admin/v1/keys", `{"name":"ci","team_id":"ta","models":["gpt-4o*","openai/*"],"regions":["eu"],
 			"rpm":60,"tpm":100000,"max_concurrent":4,"budget_usd":"12.5","budget_period":"monthly","budget_tz":"Europe/Berlin",
 			"allowed_cidrs":["10.1.2.3/8","2001:db8::1/32"],"metadata":{"env":"ci"},"expires_at":"2027-01-01T00:00:00Z"}`)
 		wantStatus(t, r, http.StatusCreated)
@@ -49,8 +49,9 @@ func TestKeyCreate(t *testing.T) {
 		}
 		secret := got.Key
 		want := keyObject{Object: "key", ID: got.ID, Name: "ci", Prefix: auth.DisplayPrefix(secret),
-			TenantID: "t1", TeamID: "ta", Models: []string{"gpt-4o*", "openai/*"}, RPM: 60, TPM: 100000, MaxConcurrent: 4,
-			BudgetUSD: "12.500000", BudgetMicros: 12_500_000, BudgetPeriod: "monthly", BudgetTZ: "Europe/Berlin",
+			TenantID: "t1", TeamID: "ta", PolicyObject: PolicyObject{Models: []string{"gpt-4o*", "openai/*"},
+				Regions: []string{"eu"}, RPM: 60, TPM: 100000, MaxConcurrent: 4, BudgetUSD: "12.500000",
+				BudgetMicros: 12_500_000, BudgetPeriod: "monthly", BudgetTZ: "Europe/Berlin"},
 			AllowedCIDRs: []string{"10.0.0.0/8", "2001:db8::/32"}, Metadata: map[string]string{"env": "ci"},
 			ExpiresAt: ptr("2027-01-01T00:00:00Z"), Key: secret}
 		if diff := cmp.Diff(got, want, cmpopts.IgnoreFields(keyObject{}, "CreatedAt", "UpdatedAt")); diff != "" {

@@ -121,30 +121,36 @@ func mint(t *testing.T, db *store.DB, k store.Key) (string, store.Key) {
 
 // keyObject is the API's key object; Key is the secret, when present.
 type keyObject struct {
-	Object        string            `json:"object"`
-	ID            string            `json:"id"`
-	Name          string            `json:"name"`
-	Prefix        string            `json:"prefix"`
-	TenantID      string            `json:"tenant_id"`
-	TeamID        string            `json:"team_id"`
-	Role          string            `json:"role"`
-	Models        []string          `json:"models"`
-	RPM           int64             `json:"rpm"`
-	TPM           int64             `json:"tpm"`
-	MaxConcurrent int64             `json:"max_concurrent"`
-	BudgetUSD     string            `json:"budget_usd"`
-	BudgetMicros  int64             `json:"budget_micros"`
-	BudgetPeriod  string            `json:"budget_period"`
-	BudgetTZ      string            `json:"budget_tz"`
-	AllowedCIDRs  []string          `json:"allowed_cidrs"`
-	Metadata      map[string]string `json:"metadata"`
-	ExpiresAt     *string           `json:"expires_at"`
-	PrevUntil     *string           `json:"previous_key_valid_until"`
-	CreatedAt     *string           `json:"created_at"`
-	UpdatedAt     *string           `json:"updated_at"`
-	LastUsedAt    *string           `json:"last_used_at"`
-	Disabled      bool              `json:"disabled"`
-	Key           string            `json:"key"`
+	Object   string `json:"object"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Prefix   string `json:"prefix"`
+	TenantID string `json:"tenant_id"`
+	TeamID   string `json:"team_id"`
+	Role     string `json:"role"`
+	PolicyObject
+	AllowedCIDRs []string          `json:"allowed_cidrs"`
+	Metadata     map[string]string `json:"metadata"`
+	ExpiresAt    *string           `json:"expires_at"`
+	PrevUntil    *string           `json:"previous_key_valid_until"`
+	CreatedAt    *string           `json:"created_at"`
+	UpdatedAt    *string           `json:"updated_at"`
+	LastUsedAt   *string           `json:"last_used_at"`
+	Disabled     bool              `json:"disabled"`
+	Key          string            `json:"key"`
+}
+
+// PolicyObject is the policy part of a key, team or tenant answer.
+type PolicyObject struct {
+	Models        []string `json:"models"`
+	Regions       []string `json:"regions"`
+	RPM           int64    `json:"rpm"`
+	TPM           int64    `json:"tpm"`
+	MaxConcurrent int64    `json:"max_concurrent"`
+	BudgetUSD     string   `json:"budget_usd"`
+	BudgetMicros  int64    `json:"budget_micros"`
+	BudgetPeriod  string   `json:"budget_period"`
+	BudgetTZ      string   `json:"budget_tz"`
 }
 
 // decodeStrict parses b into v, refusing members v does not have, so a

@@ -24,7 +24,7 @@ func (s *server) createTeam(w http.ResponseWriter, r *http.Request, c *call) err
 	if perr != nil {
 		return perr
 	}
-	in, perr := parseOrgInput(f, true, "tenant_id", "name", "metadata")
+	in, perr := parseOrgInput(f, true, append([]string{"tenant_id", "name", "metadata"}, policyFields...)...)
 	if perr != nil {
 		return perr
 	}
@@ -32,13 +32,14 @@ func (s *server) createTeam(w http.ResponseWriter, r *http.Request, c *call) err
 	if in.TenantID != nil {
 		t.TenantID = *in.TenantID
 	}
-	in.apply(&t.Name, &t.Metadata, &t.Disabled)
+	in.apply(&t.Name, &t.Metadata, &t.Disabled, &t.Policy)
 	if err := s.placeInScope(r.Context(), c.scope, &t.TenantID, nil, in.TenantID, nil, true); err != nil {
 		return err
 	}
 	if err := s.db.CreateTeam(r.Context(), &t); err != nil {
 		return storeError(err, kindTeam, "the tenant has a team with this name")
 	}
+	s.scopesChanged(r.Context())
 	c.target, c.detail = t.ID, map[string]string{"fields": f.names()}
 	w.Header().Set("Location", Prefix+"/teams/"+t.ID)
 	c.reply(http.StatusCreated, appendTeam(nil, &t))
@@ -141,14 +142,15 @@ func (s *server) updateTeam(w http.ResponseWriter, r *http.Request, c *call) err
 	if _, ok := f["tenant_id"]; ok {
 		return llm.BadRequest("tenant_id", "tenant_id: a team's tenant cannot be changed (its keys would stay behind)")
 	}
-	in, perr := parseOrgInput(f, false, "name", "metadata", "disabled")
+	in, perr := parseOrgInput(f, false, append([]string{"name", "metadata", "disabled"}, policyFields...)...)
 	if perr != nil {
 		return perr
 	}
-	in.apply(&t.Name, &t.Metadata, &t.Disabled)
+	in.apply(&t.Name, &t.Metadata, &t.Disabled, &t.Policy)
 	if err := s.db.UpdateTeam(r.Context(), &t); err != nil {
 		return storeError(err, kindTeam, "the tenant has a team with this name")
 	}
+	s.scopesChanged(r.Context())
 	c.detail = map[string]string{"fields": f.names()}
 	c.reply(http.StatusOK, appendTeam(nil, &t))
 	return nil
@@ -165,6 +167,7 @@ func (s *server) deleteTeam(_ http.ResponseWriter, r *http.Request, c *call) err
 	if err := s.db.DeleteTeam(r.Context(), c.target); err != nil {
 		return storeError(err, kindTeam, "keys still belong to this team: delete or move them first")
 	}
+	s.scopesChanged(r.Context())
 	c.reply(http.StatusNoContent, nil)
 	return nil
 }
@@ -176,5 +179,6 @@ func appendTeam(dst []byte, t *store.Team) []byte {
 	dst = appendStr(dst, "id", t.ID)
 	dst = appendStr(dst, "tenant_id", t.TenantID)
 	dst = appendStr(dst, "name", t.Name)
+	dst = appendPolicy(dst, &t.Policy)
 	return appendOrgTail(dst, t.Metadata, t.Disabled, t.CreatedAt, t.UpdatedAt)
 }

@@ -20,6 +20,7 @@ type orgInput struct {
 	Name, TenantID *string
 	Metadata       *map[string]string
 	Disabled       *bool
+	policyInput
 }
 
 // parseOrgInput decodes a tenant or team body that may hold the members
@@ -45,11 +46,15 @@ func parseOrgInput(f fields, create bool, allowed ...string) (orgInput, *llm.Err
 	if in.TenantID, err = f.text("tenant_id", entityText); err != nil {
 		return in, err
 	}
+	if err = in.policyInput.parse(f); err != nil {
+		return in, err
+	}
 	return in, nil
 }
 
-// apply sets the given name, metadata and disabled.
-func (in *orgInput) apply(name *string, meta *map[string]string, disabled *bool) {
+// apply sets the given name, metadata, disabled and policy.
+func (in *orgInput) apply(name *string, meta *map[string]string, disabled *bool, p *store.Policy) {
+	in.policyInput.apply(p)
 	if in.Name != nil {
 		*name = *in.Name
 	}
@@ -70,15 +75,16 @@ func (s *server) createTenant(w http.ResponseWriter, r *http.Request, c *call) e
 	if perr != nil {
 		return perr
 	}
-	in, perr := parseOrgInput(f, true, "name", "metadata")
+	in, perr := parseOrgInput(f, true, append([]string{"name", "metadata"}, policyFields...)...)
 	if perr != nil {
 		return perr
 	}
 	t := store.Tenant{ID: auth.NewID("ten_")}
-	in.apply(&t.Name, &t.Metadata, &t.Disabled)
+	in.apply(&t.Name, &t.Metadata, &t.Disabled, &t.Policy)
 	if err := s.db.CreateTenant(r.Context(), &t); err != nil {
 		return storeError(err, kindTenant, "a tenant with this name exists")
 	}
+	s.scopesChanged(r.Context())
 	c.target, c.detail = t.ID, map[string]string{"fields": f.names()}
 	w.Header().Set("Location", Prefix+"/tenants/"+t.ID)
 	c.reply(http.StatusCreated, appendTenant(nil, &t))
@@ -145,14 +151,15 @@ func (s *server) updateTenant(w http.ResponseWriter, r *http.Request, c *call) e
 	if perr != nil {
 		return perr
 	}
-	in, perr := parseOrgInput(f, false, "name", "metadata", "disabled")
+	in, perr := parseOrgInput(f, false, append([]string{"name", "metadata", "disabled"}, policyFields...)...)
 	if perr != nil {
 		return perr
 	}
-	in.apply(&t.Name, &t.Metadata, &t.Disabled)
+	in.apply(&t.Name, &t.Metadata, &t.Disabled, &t.Policy)
 	if err := s.db.UpdateTenant(r.Context(), &t); err != nil {
 		return storeError(err, kindTenant, "a tenant with this name exists")
 	}
+	s.scopesChanged(r.Context())
 	c.detail = map[string]string{"fields": f.names()}
 	c.reply(http.StatusOK, appendTenant(nil, &t))
 	return nil
@@ -167,6 +174,7 @@ func (s *server) deleteTenant(_ http.ResponseWriter, r *http.Request, c *call) e
 	if err := s.db.DeleteTenant(r.Context(), c.target); err != nil {
 		return storeError(err, kindTenant, "teams or keys still belong to this tenant: delete or move them first")
 	}
+	s.scopesChanged(r.Context())
 	c.reply(http.StatusNoContent, nil)
 	return nil
 }
@@ -177,6 +185,7 @@ func appendTenant(dst []byte, t *store.Tenant) []byte {
 	dst = appendStr(dst, "object", "tenant")
 	dst = appendStr(dst, "id", t.ID)
 	dst = appendStr(dst, "name", t.Name)
+	dst = appendPolicy(dst, &t.Policy)
 	return appendOrgTail(dst, t.Metadata, t.Disabled, t.CreatedAt, t.UpdatedAt)
 }
 

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -13,10 +14,11 @@ import (
 
 // orgObject is the API's tenant or team object.
 type orgObject struct {
-	Object    string            `json:"object"`
-	ID        string            `json:"id"`
-	TenantID  *string           `json:"tenant_id"` // teams only
-	Name      string            `json:"name"`
+	Object   string  `json:"object"`
+	ID       string  `json:"id"`
+	TenantID *string `json:"tenant_id"` // teams only
+	Name     string  `json:"name"`
+	PolicyObject
 	Metadata  map[string]string `json:"metadata"`
 	Disabled  bool              `json:"disabled"`
 	CreatedAt string            `json:"created_at"`
@@ -135,4 +137,35 @@ func TestRoutingWithStore(t *testing.T) {
 			t.Errorf("GET %s without a store: %d, want 404", path, r.status)
 		}
 	}
+}
+
+// TestTeamAndTenantPolicy sets limits, budgets, models and regions on a
+// tenant and a team, reads them back, and changes one by PATCH.
+func TestTeamAndTenantPolicy(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *store.DB) {
+		api := serveKeys(t, db, nil)
+		ten := decodeOrg(t, api.call(t, testKey, "POST", "/admin/v1/tenants",
+			`{"name":"acme","models":["mock/*"],"regions":["eu"],"rpm":600,"budget_usd":"100","budget_period":"monthly","budget_tz":"Europe/Berlin"}`), 201)
+		want := PolicyObject{Models: []string{"mock/*"}, Regions: []string{"eu"}, RPM: 600, BudgetUSD: "100.000000",
+			BudgetMicros: 100_000_000, BudgetPeriod: "monthly", BudgetTZ: "Europe/Berlin"}
+		if diff := cmp.Diff(ten.PolicyObject, want); diff != "" {
+			t.Errorf("tenant policy (-got +want):\n%s", diff)
+		}
+		team := decodeOrg(t, api.call(t, testKey, "POST", "/admin/v1/teams",
+			`{"tenant_id":"`+ten.ID+`","name":"search","tpm":5000,"max_concurrent":3}`), 201)
+		team = decodeOrg(t, api.call(t, testKey, "PATCH", "/admin/v1/teams/"+team.ID, `{"budget_usd":"2.5","budget_period":"daily"}`), 200)
+		want = PolicyObject{Models: []string{}, Regions: []string{}, TPM: 5000, MaxConcurrent: 3, BudgetUSD: "2.500000",
+			BudgetMicros: 2_500_000, BudgetPeriod: "daily"}
+		if diff := cmp.Diff(team.PolicyObject, want); diff != "" {
+			t.Errorf("team policy after PATCH (-got +want):\n%s", diff)
+		}
+		stored, err := db.GetTeam(context.Background(), team.ID)
+		if err != nil || stored.TPM != 5000 || stored.BudgetMicros != 2_500_000 {
+			t.Errorf("stored team %+v, %v", stored, err)
+		}
+		for _, body := range []string{`{"budget_period":"hourly"}`, `{"rpm":-1}`, `{"regions":[""]}`, `{"budget_tz":"Mars/Base"}`} {
+			r := api.call(t, testKey, "PATCH", "/admin/v1/tenants/"+ten.ID, body)
+			wantStatus(t, r, 400)
+		}
+	})
 }

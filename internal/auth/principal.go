@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -43,12 +44,94 @@ type Principal struct {
 	BudgetMicros int64
 	BudgetPeriod string
 	BudgetTZ     string
+	// Regions lists the provider regions the caller's requests may go
+	// to; nil or empty allows any. See AllowsRegion.
+	Regions []string
 	// AllowedCIDRs lists the networks the caller may connect from; nil or
 	// empty allows every address. See AllowsIP.
 	AllowedCIDRs []netip.Prefix
+	// Team and Tenant are the settings of the caller's team and tenant.
+	// They apply on top of the caller's own: a model or region must be
+	// allowed by all three lists that are set, and each limit and budget
+	// is counted separately for the key, the team and the tenant.
+	Team, Tenant Limits
 	// Via says how the caller authenticated: ViaKey, ViaJWT or
 	// ViaAdminBootstrap.
 	Via string
+}
+
+// Limits are one scope's settings: a key's own (Principal.Own), its
+// team's or its tenant's. Zero values mean "not set here".
+type Limits struct {
+	Models, Regions         []string
+	RPM, TPM, MaxConcurrent int64
+	BudgetMicros            int64
+	BudgetPeriod, BudgetTZ  string
+}
+
+// Own returns the caller's own settings as Limits.
+func (p *Principal) Own() Limits {
+	return Limits{Models: p.Models, Regions: p.Regions, RPM: p.RPM, TPM: p.TPM, MaxConcurrent: p.MaxConcurrent,
+		BudgetMicros: p.BudgetMicros, BudgetPeriod: p.BudgetPeriod, BudgetTZ: p.BudgetTZ}
+}
+
+// Scope kinds (Scope.Kind).
+const (
+	ScopeKey    = "key"
+	ScopeTeam   = "team"
+	ScopeTenant = "tenant"
+)
+
+// Scope is one level whose limits and budget apply to a request.
+type Scope struct {
+	Kind   string // ScopeKey, ScopeTeam or ScopeTenant
+	ID     string // the key, team or tenant ID
+	Limits Limits
+}
+
+// Scopes returns the caller's key, team and tenant, in that order, with
+// their settings; a level without an ID is left out. The result is a
+// fixed-size array so that the request path does not allocate; n says
+// how many entries are used.
+func (p *Principal) Scopes() (s [3]Scope, n int) {
+	if p == nil {
+		return s, 0
+	}
+	if p.KeyID != "" {
+		s[n] = Scope{Kind: ScopeKey, ID: p.KeyID, Limits: p.Own()}
+		n++
+	}
+	if p.TeamID != "" {
+		s[n] = Scope{Kind: ScopeTeam, ID: p.TeamID, Limits: p.Team}
+		n++
+	}
+	if p.TenantID != "" {
+		s[n] = Scope{Kind: ScopeTenant, ID: p.TenantID, Limits: p.Tenant}
+		n++
+	}
+	return s, n
+}
+
+// AllowsRegion reports whether the caller's requests may go to a target
+// in region. A caller with no region list at any level may go anywhere;
+// otherwise every list that is set must name region, so an untagged
+// target ("") is refused to a pinned caller. A nil Principal allows
+// every region (an anonymous caller on an open gateway is not pinned).
+func (p *Principal) AllowsRegion(region string) bool {
+	if p == nil {
+		return true
+	}
+	for _, l := range [3][]string{p.Regions, p.Team.Regions, p.Tenant.Regions} {
+		if len(l) > 0 && !slices.Contains(l, region) {
+			return false
+		}
+	}
+	return true
+}
+
+// Pinned reports whether any of the caller's levels restricts regions.
+func (p *Principal) Pinned() bool {
+	return p != nil && (len(p.Regions) > 0 || len(p.Team.Regions) > 0 || len(p.Tenant.Regions) > 0)
 }
 
 // AllowsModel reports whether the caller may use model, given as
@@ -59,7 +142,9 @@ type Principal struct {
 // characters, '/' included (unlike path.Match), so "*" allows every model
 // and "openai/*" every OpenAI model; '?' matches one character. Every other
 // character, '[' and '\' included, is literal, and matching is
-// case-sensitive. An entry without '/' is also tried against the part of
+// case-sensitive. The team's and tenant's lists (Team.Models,
+// Tenant.Models) must allow the model too where they are set. An entry
+// without '/' is also tried against the part of
 // model after its first '/', so "gpt-4o*" allows "gpt-4o-mini" and
 // "azure/gpt-4o" alike; an entry with '/' is tried only against the whole
 // name, so "*/gpt-4o" does not allow the bare "gpt-4o".
@@ -67,14 +152,20 @@ func (p *Principal) AllowsModel(model string) bool {
 	if p == nil {
 		return false
 	}
-	if len(p.Models) == 0 {
+	return modelAllowed(p.Models, model) && modelAllowed(p.Team.Models, model) &&
+		modelAllowed(p.Tenant.Models, model)
+}
+
+// modelAllowed is AllowsModel for one list; an empty list allows all.
+func modelAllowed(models []string, model string) bool {
+	if len(models) == 0 {
 		return true
 	}
 	bare := model
 	if i := strings.IndexByte(model, '/'); i >= 0 {
 		bare = model[i+1:]
 	}
-	for _, pat := range p.Models {
+	for _, pat := range models {
 		if globMatch(pat, model) {
 			return true
 		}

@@ -23,10 +23,17 @@ type keyCache struct {
 	log *slog.Logger
 	now func() time.Time
 
-	mu     sync.Mutex           // serializes writers of keys and byHash
-	keys   map[string]store.Key // by key ID; only mu holders touch it
-	byHash atomic.Pointer[map[[sha256.Size]byte]*cachedKey]
-	since  time.Time // store time of the last refresh
+	mu   sync.Mutex           // serializes writers of keys, teams, tenants and byHash
+	keys map[string]store.Key // by key ID; only mu holders touch it
+	// scopes holds the teams and tenants whose policies and disabled
+	// flags apply to their keys; written by mu holders, read without a
+	// lock (Scope, on every JWT request).
+	scopes atomic.Pointer[scopeSet]
+	// scopeLoad serializes reading the teams and tenants from the store
+	// with installing them, so an older read never replaces a newer one.
+	scopeLoad sync.Mutex
+	byHash    atomic.Pointer[map[[sha256.Size]byte]*cachedKey]
+	since     time.Time // store time of the last refresh
 
 	stop chan struct{}
 	done chan struct{}
@@ -56,10 +63,15 @@ func newKeyCache(ctx context.Context, db *store.DB, log *slog.Logger, refresh ti
 	if err != nil {
 		return nil, err
 	}
+	set, err := loadScopes(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	for _, k := range all {
 		c.keys[k.ID] = k
 	}
+	c.scopes.Store(set)
 	c.rebuild()
 	c.since = start
 	c.mu.Unlock()
@@ -94,11 +106,14 @@ func (c *keyCache) rebuild() {
 		}
 		idx[h] = ck
 	}
+	scopes := c.scopes.Load()
 	for _, k := range c.keys {
-		if k.Disabled {
-			continue
+		team, tenant := scopes.teams[k.TeamID], scopes.tenants[k.TenantID]
+		if k.Disabled || team.Disabled || tenant.Disabled {
+			continue // a disabled team or tenant stops its keys
 		}
 		p := principalOf(k)
+		p.Team, p.Tenant = limitsOf(&team.Policy), limitsOf(&tenant.Policy)
 		add(k.Hash, &cachedKey{principal: p, expires: k.ExpiresAt})
 		if len(k.PrevHash) > 0 && !k.PrevUntil.IsZero() {
 			add(k.PrevHash, &cachedKey{principal: p, expires: k.ExpiresAt, until: k.PrevUntil})
@@ -110,7 +125,7 @@ func (c *keyCache) rebuild() {
 // principalOf is who a stored key speaks for.
 func principalOf(k store.Key) auth.Principal {
 	p := auth.Principal{KeyID: k.ID, TenantID: k.TenantID, TeamID: k.TeamID, Name: k.Name, Role: k.Role,
-		Models: k.Models, RPM: k.RPM, TPM: k.TPM, MaxConcurrent: k.MaxConcurrent,
+		Models: k.Models, Regions: k.Regions, RPM: k.RPM, TPM: k.TPM, MaxConcurrent: k.MaxConcurrent,
 		BudgetMicros: k.BudgetMicros, BudgetPeriod: k.BudgetPeriod, BudgetTZ: k.BudgetTZ, Via: auth.ViaKey}
 	for _, s := range k.AllowedCIDRs {
 		if pfx, err := netip.ParsePrefix(s); err == nil {
@@ -118,6 +133,91 @@ func principalOf(k store.Key) auth.Principal {
 		}
 	}
 	return p
+}
+
+// limitsOf is a team's or tenant's policy as the principal carries it.
+func limitsOf(p *store.Policy) auth.Limits {
+	return auth.Limits{Models: p.Models, Regions: p.Regions, RPM: p.RPM, TPM: p.TPM,
+		MaxConcurrent: p.MaxConcurrent, BudgetMicros: p.BudgetMicros, BudgetPeriod: p.BudgetPeriod,
+		BudgetTZ: p.BudgetTZ}
+}
+
+// scopeSet is every team and tenant by ID; never changed once stored.
+type scopeSet struct {
+	teams   map[string]store.Team
+	tenants map[string]store.Tenant
+}
+
+// loadScopes reads every team and tenant.
+func loadScopes(ctx context.Context, db *store.DB) (*scopeSet, error) {
+	ts, err := db.ListAllTeams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := db.ListTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := &scopeSet{teams: make(map[string]store.Team, len(ts)), tenants: make(map[string]store.Tenant, len(ns))}
+	for _, t := range ts {
+		set.teams[t.ID] = t
+	}
+	for _, t := range ns {
+		set.tenants[t.ID] = t
+	}
+	return set, nil
+}
+
+// sameScopes reports whether two team (or tenant) maps hold the same
+// versions of the same entries.
+func sameScopes[T store.Team | store.Tenant](a, b map[string]T, updated func(T) time.Time) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, x := range a {
+		y, ok := b[id]
+		if !ok || !updated(x).Equal(updated(y)) {
+			return false
+		}
+	}
+	return true
+}
+
+// ReloadScopes re-reads every team and tenant and applies their changes
+// to the keys at once; the admin API calls it after a team or tenant
+// write, so a disabled team's keys fail on the next request.
+func (c *keyCache) ReloadScopes(ctx context.Context) error {
+	c.scopeLoad.Lock()
+	defer c.scopeLoad.Unlock()
+	set, err := loadScopes(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.setScopes(set)
+	return nil
+}
+
+// setScopes installs set, rebuilding the index if anything changed;
+// c.mu is held.
+func (c *keyCache) setScopes(set *scopeSet) {
+	old := c.scopes.Load()
+	if sameScopes(old.teams, set.teams, func(t store.Team) time.Time { return t.UpdatedAt }) &&
+		sameScopes(old.tenants, set.tenants, func(t store.Tenant) time.Time { return t.UpdatedAt }) {
+		return
+	}
+	c.scopes.Store(set)
+	c.rebuild()
+}
+
+// Scope returns the settings of a team and a tenant, for a principal
+// that did not come from a stored key (a JWT's claims name them), and
+// whether either is disabled.
+func (c *keyCache) Scope(teamID, tenantID string) (team, tenant auth.Limits, disabled bool) {
+	set := c.scopes.Load()
+	tm, tn := set.teams[teamID], set.tenants[tenantID]
+	return limitsOf(&tm.Policy), limitsOf(&tn.Policy), tm.Disabled || tn.Disabled
 }
 
 // Resolve returns the principal of a presented secret, or false for a
@@ -174,11 +274,22 @@ func (c *keyCache) refresh(ctx context.Context) {
 		c.log.Warn("gateway keys: refresh failed; serving the keys known so far", "error", err)
 		return
 	}
+	c.scopeLoad.Lock()
+	defer c.scopeLoad.Unlock()
+	set, err := loadScopes(ctx, c.db)
+	if err != nil {
+		c.log.Warn("gateway keys: refresh of teams and tenants failed; serving those known so far", "error", err)
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.setScopes(set)
 	dirty := false
 	for _, k := range changed {
-		if old, ok := c.keys[k.ID]; !ok || !old.UpdatedAt.Equal(k.UpdatedAt) || old.Disabled != k.Disabled {
+		// Only a newer version: Apply may have installed a change made
+		// after this refresh read the store.
+		if old, ok := c.keys[k.ID]; !ok || k.UpdatedAt.After(old.UpdatedAt) ||
+			k.UpdatedAt.Equal(old.UpdatedAt) && k.Disabled && !old.Disabled {
 			c.keys[k.ID] = k
 			dirty = true
 		}

@@ -26,18 +26,15 @@ type Key struct {
 	Hash     []byte // SHA-256 of the secret (32 bytes); unique
 	// PrevHash is the previous secret's hash after a rotation, valid
 	// until PrevUntil; nil (or empty) when there is none, else 32 bytes.
-	PrevHash      []byte
-	PrevUntil     time.Time
-	Role          string   // "" for a gateway (client) key; "owner","admin","member","viewer" for admin keys
-	Models        []string // allowed model globs; empty = all
-	RPM, TPM      int64    // requests / tokens per minute; 0 = no limit
-	MaxConcurrent int64    // 0 = no limit
-	BudgetMicros  int64    // 0 = no budget
-	BudgetPeriod  string   // "", "daily", "weekly", "monthly", "total"
-	BudgetTZ      string   // IANA zone, "" = UTC (not checked by the store)
-	AllowedCIDRs  []string // not parsed by the store
-	Metadata      map[string]string
-	ExpiresAt     time.Time // zero = never
+	PrevHash  []byte
+	PrevUntil time.Time
+	Role      string // "" for a gateway (client) key; "owner","admin","member","viewer" for admin keys
+	// Policy is the key's own models, regions, limits and budget; its
+	// team's and tenant's apply too.
+	Policy
+	AllowedCIDRs []string // not parsed by the store
+	Metadata     map[string]string
+	ExpiresAt    time.Time // zero = never
 	// CreatedAt and UpdatedAt are set by the store from its clock.
 	CreatedAt, UpdatedAt time.Time
 	// LastUsedAt is written by CreateKey and TouchKeys only.
@@ -71,18 +68,9 @@ func checkKey(k *Key) error {
 		return fmt.Errorf("%w: previous hash is %d bytes, want 0 or %d", ErrBadRecord, len(k.PrevHash), sha256.Size)
 	case !slices.Contains(keyRoles, k.Role):
 		return fmt.Errorf("%w: role %q (want one of %q)", ErrBadRecord, k.Role, keyRoles[1:])
-	case !slices.Contains(budgetPeriods, k.BudgetPeriod):
-		return fmt.Errorf("%w: budget period %q (want one of %q)", ErrBadRecord, k.BudgetPeriod, budgetPeriods[1:])
-	case k.RPM < 0 || k.TPM < 0 || k.MaxConcurrent < 0 || k.BudgetMicros < 0:
-		return fmt.Errorf("%w: negative limit or budget", ErrBadRecord)
 	}
-	if err := checkText("budget time zone", k.BudgetTZ); err != nil {
+	if err := checkPolicy(&k.Policy); err != nil {
 		return err
-	}
-	for _, m := range k.Models {
-		if err := checkText("model", m); err != nil {
-			return err
-		}
 	}
 	for _, c := range k.AllowedCIDRs {
 		if err := checkText("allowed CIDR", c); err != nil {
@@ -95,35 +83,30 @@ func checkKey(k *Key) error {
 // keyColumns are api_keys' columns in the order scanKey reads them and
 // CreateKey writes them: id, keyFieldColumns, then the times and
 // disabled.
-const keyColumns = "id, name, tenant_id, team_id, prefix, hash, prev_hash, prev_until_us, role, models, " +
-	"rpm, tpm, max_concurrent, budget_micros, budget_period, budget_tz, allowed_cidrs, metadata, " +
-	"expires_us, created_us, updated_us, last_used_us, disabled"
+const keyColumns = "id, name, tenant_id, team_id, prefix, hash, prev_hash, prev_until_us, role, " +
+	policyColumns + ", allowed_cidrs, metadata, expires_us, created_us, updated_us, last_used_us, disabled"
 
 // keyArgs returns k's values for keyFieldColumns, in order.
 func keyArgs(k *Key) []any {
-	return []any{
-		k.Name, k.TenantID, k.TeamID, k.Prefix, k.Hash, nilIfEmpty(k.PrevHash), timeUS(k.PrevUntil),
-		k.Role, listColumn(k.Models), k.RPM, k.TPM, k.MaxConcurrent, k.BudgetMicros,
-		k.BudgetPeriod, k.BudgetTZ, listColumn(k.AllowedCIDRs), mapColumn(k.Metadata), timeUS(k.ExpiresAt),
-	}
+	return slices.Concat([]any{
+		k.Name, k.TenantID, k.TeamID, k.Prefix, k.Hash, nilIfEmpty(k.PrevHash), timeUS(k.PrevUntil), k.Role,
+	}, policyArgs(&k.Policy), []any{listColumn(k.AllowedCIDRs), mapColumn(k.Metadata), timeUS(k.ExpiresAt)})
 }
 
 // keyFieldColumns are the columns keyArgs' fields go to, in order.
-var keyFieldColumns = []string{
-	"name", "tenant_id", "team_id", "prefix", "hash", "prev_hash", "prev_until_us",
-	"role", "models", "rpm", "tpm", "max_concurrent", "budget_micros",
-	"budget_period", "budget_tz", "allowed_cidrs", "metadata", "expires_us",
-}
+var keyFieldColumns = slices.Concat(
+	[]string{"name", "tenant_id", "team_id", "prefix", "hash", "prev_hash", "prev_until_us", "role"},
+	policyColumnList, []string{"allowed_cidrs", "metadata", "expires_us"})
 
 func scanKey(row rowScanner) (Key, error) {
 	var (
 		k                                      Key
-		models, cidrs, meta                    sql.NullString
+		cidrs, meta                            sql.NullString
+		ps                                     policyScan
 		prevUntil, expires, created, upd, used int64
 	)
-	err := row.Scan(&k.ID, &k.Name, &k.TenantID, &k.TeamID, &k.Prefix, &k.Hash, &k.PrevHash, &prevUntil,
-		&k.Role, &models, &k.RPM, &k.TPM, &k.MaxConcurrent, &k.BudgetMicros, &k.BudgetPeriod, &k.BudgetTZ,
-		&cidrs, &meta, &expires, &created, &upd, &used, &k.Disabled)
+	err := row.Scan(slices.Concat([]any{&k.ID, &k.Name, &k.TenantID, &k.TeamID, &k.Prefix, &k.Hash, &k.PrevHash,
+		&prevUntil, &k.Role}, ps.dest(&k.Policy), []any{&cidrs, &meta, &expires, &created, &upd, &used, &k.Disabled})...)
 	if err != nil {
 		return Key{}, err
 	}
@@ -136,10 +119,13 @@ func scanKey(row rowScanner) (Key, error) {
 		name string
 		src  sql.NullString
 		dst  any
-	}{{"models", models, &k.Models}, {"allowed CIDRs", cidrs, &k.AllowedCIDRs}, {"metadata", meta, &k.Metadata}} {
+	}{{"allowed CIDRs", cidrs, &k.AllowedCIDRs}, {"metadata", meta, &k.Metadata}} {
 		if err := scanJSON(c.name, c.src, c.dst); err != nil {
 			return Key{}, fmt.Errorf("key %q: %w", k.ID, err)
 		}
+	}
+	if err := ps.finish(&k.Policy); err != nil {
+		return Key{}, fmt.Errorf("key %q: %w", k.ID, err)
 	}
 	return k, nil
 }

@@ -49,8 +49,9 @@ func fullKey() Key {
 	return Key{
 		ID: "key_ABCDEFGHIJKLMNOPQRST", Name: "prod backend", TenantID: "ten_1", TeamID: "team_1",
 		Prefix: "sk-sluice-AbCd", Hash: secretHash(1), PrevHash: secretHash(2), PrevUntil: at(time.Hour),
-		Role: "admin", Models: []string{"gpt-4o*", "claude-*"}, RPM: 600, TPM: 100000, MaxConcurrent: 8,
-		BudgetMicros: 50_000_000, BudgetPeriod: "monthly", BudgetTZ: "Europe/Paris",
+		Role: "admin", Policy: Policy{Models: []string{"gpt-4o*", "claude-*"}, Regions: []string{"eu"},
+			RPM: 600, TPM: 100000, MaxConcurrent: 8,
+			BudgetMicros: 50_000_000, BudgetPeriod: "monthly", BudgetTZ: "Europe/Paris"},
 		AllowedCIDRs: []string{"10.0.0.0/8", "2001:db8::/32"}, Metadata: map[string]string{"owner": "alice"},
 		ExpiresAt: at(90 * 24 * time.Hour), CreatedAt: t0, UpdatedAt: t0,
 		LastUsedAt: time.Date(2025, 3, 14, 14, 59, 59, 123456000, time.UTC), Disabled: true,
@@ -121,7 +122,8 @@ func testKeyUpdate(t *testing.T, db *DB) {
 	upd := Key{
 		ID: k.ID, Name: "renamed", TenantID: "ten_2", TeamID: "", Prefix: "sk-sluice-WxYz",
 		Hash: secretHash(7), PrevHash: secretHash(1), PrevUntil: at(2 * time.Hour),
-		Role: "", Models: nil, RPM: 1, TPM: 2, MaxConcurrent: 3, BudgetMicros: 4, BudgetPeriod: "total", BudgetTZ: "",
+		Role: "", Policy: Policy{Models: nil, Regions: []string{"us", "eu"}, RPM: 1, TPM: 2, MaxConcurrent: 3,
+			BudgetMicros: 4, BudgetPeriod: "total", BudgetTZ: ""},
 		AllowedCIDRs: []string{"192.0.2.0/24"}, Metadata: nil, ExpiresAt: time.Time{},
 		CreatedAt: at(time.Hour), LastUsedAt: at(time.Hour), Disabled: false,
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type Team struct {
 	Name string
 	// Metadata is free-form; an empty map reads back nil.
 	Metadata map[string]string
+	// Policy applies to every key of the team, on top of the key's own
+	// and the tenant's.
+	Policy
 	// CreatedAt and UpdatedAt are set by the store (UTC, microseconds).
 	CreatedAt, UpdatedAt time.Time
 	Disabled             bool
@@ -36,22 +40,30 @@ func checkTeam(t *Team) error {
 	if err := checkEntityText("name", t.Name, true); err != nil {
 		return err
 	}
+	if err := checkPolicy(&t.Policy); err != nil {
+		return err
+	}
 	return checkMap("metadata", t.Metadata)
 }
 
-const teamColumns = "id, tenant_id, name, metadata, created_us, updated_us, disabled"
+const teamColumns = "id, tenant_id, name, metadata, " + policyColumns + ", created_us, updated_us, disabled"
 
 func scanTeam(row rowScanner) (Team, error) {
 	var (
 		t                Team
 		meta             sql.NullString
+		ps               policyScan
 		created, updated int64
 	)
-	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &meta, &created, &updated, &t.Disabled); err != nil {
+	dest := append([]any{&t.ID, &t.TenantID, &t.Name, &meta}, ps.dest(&t.Policy)...)
+	if err := row.Scan(append(dest, &created, &updated, &t.Disabled)...); err != nil {
 		return Team{}, err
 	}
 	t.CreatedAt, t.UpdatedAt = fromUS(created), fromUS(updated)
 	if err := scanJSON("metadata", meta, &t.Metadata); err != nil {
+		return Team{}, fmt.Errorf("team %q: %w", t.ID, err)
+	}
+	if err := ps.finish(&t.Policy); err != nil {
 		return Team{}, fmt.Errorf("team %q: %w", t.ID, err)
 	}
 	return t, nil
@@ -66,7 +78,8 @@ func (db *DB) CreateTeam(ctx context.Context, t *Team) error {
 	}
 	now := db.nowUS()
 	s := db.d.stmt().sql("INSERT INTO teams (" + teamColumns + ") VALUES ").
-		list([]any{t.ID, t.TenantID, t.Name, mapColumn(t.Metadata), now, now, t.Disabled})
+		list(slices.Concat([]any{t.ID, t.TenantID, t.Name, mapColumn(t.Metadata)}, policyArgs(&t.Policy),
+			[]any{now, now, t.Disabled}))
 	if _, err := db.w.ExecContext(ctx, s.String(), s.args...); err != nil {
 		return fmt.Errorf("store: create team %q: %w", t.ID, markConflict(err))
 	}
@@ -98,26 +111,42 @@ func (db *DB) ListTeams(ctx context.Context, tenantID string) ([]Team, error) {
 		return nil, nil
 	}
 	s := db.d.stmt().sql("SELECT " + teamColumns + " FROM teams WHERE tenant_id = ").arg(tenantID).sql(" ORDER BY name")
-	rows, err := db.r.QueryContext(ctx, s.String(), s.args...)
+	ts, err := db.queryTeams(ctx, s.String(), s.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list teams of %q: %w", tenantID, err)
+	}
+	return ts, nil
+}
+
+// ListAllTeams returns every team of every tenant, disabled ones
+// included, by ID; the gateway's key cache reads them all at once.
+func (db *DB) ListAllTeams(ctx context.Context) ([]Team, error) {
+	ts, err := db.queryTeams(ctx, "SELECT "+teamColumns+" FROM teams ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("store: list all teams: %w", err)
+	}
+	return ts, nil
+}
+
+// queryTeams runs a SELECT of teamColumns and scans every row.
+func (db *DB) queryTeams(ctx context.Context, query string, args ...any) ([]Team, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var ts []Team
 	for rows.Next() {
 		t, err := scanTeam(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: list teams of %q: %w", tenantID, err)
+			return nil, err
 		}
 		ts = append(ts, t)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list teams of %q: %w", tenantID, err)
-	}
-	return ts, nil
+	return ts, rows.Err()
 }
 
-// UpdateTeam replaces the TenantID, Name, Metadata and Disabled of the
+// UpdateTeam replaces the TenantID, Name, Metadata, Policy and Disabled of the
 // team with t.ID, sets t.UpdatedAt to now and t.CreatedAt to the stored
 // value. An absent team fails with an error wrapping ErrNotFound; a Name
 // the tenant already has with one wrapping ErrConflict. Keys naming the
@@ -129,8 +158,9 @@ func (db *DB) UpdateTeam(ctx context.Context, t *Team) error {
 	now := db.nowUS()
 	s := db.d.stmt().sql("UPDATE teams SET tenant_id = ").arg(t.TenantID).
 		sql(", name = ").arg(t.Name).
-		sql(", metadata = ").arg(mapColumn(t.Metadata)).
-		sql(", disabled = ").arg(t.Disabled).
+		sql(", metadata = ").arg(mapColumn(t.Metadata))
+	setPolicy(s, &t.Policy)
+	s.sql(", disabled = ").arg(t.Disabled).
 		sql(", updated_us = ").arg(now).
 		sql(" WHERE id = ").arg(t.ID).sql(" RETURNING created_us")
 	var created int64

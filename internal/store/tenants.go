@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -21,6 +22,8 @@ type Tenant struct {
 	// Metadata is free-form; an empty map is stored as none and reads
 	// back nil.
 	Metadata map[string]string
+	// Policy applies to every key and team of the tenant.
+	Policy
 	// CreatedAt and UpdatedAt are set by the store from its clock (UTC,
 	// microsecond precision); values given by the caller are ignored.
 	CreatedAt, UpdatedAt time.Time
@@ -35,22 +38,30 @@ func checkTenant(t *Tenant) error {
 	if err := checkEntityText("name", t.Name, true); err != nil {
 		return err
 	}
+	if err := checkPolicy(&t.Policy); err != nil {
+		return err
+	}
 	return checkMap("metadata", t.Metadata)
 }
 
-const tenantColumns = "id, name, metadata, created_us, updated_us, disabled"
+const tenantColumns = "id, name, metadata, " + policyColumns + ", created_us, updated_us, disabled"
 
 func scanTenant(row rowScanner) (Tenant, error) {
 	var (
 		t                Tenant
 		meta             sql.NullString
+		ps               policyScan
 		created, updated int64
 	)
-	if err := row.Scan(&t.ID, &t.Name, &meta, &created, &updated, &t.Disabled); err != nil {
+	dest := append([]any{&t.ID, &t.Name, &meta}, ps.dest(&t.Policy)...)
+	if err := row.Scan(append(dest, &created, &updated, &t.Disabled)...); err != nil {
 		return Tenant{}, err
 	}
 	t.CreatedAt, t.UpdatedAt = fromUS(created), fromUS(updated)
 	if err := scanJSON("metadata", meta, &t.Metadata); err != nil {
+		return Tenant{}, fmt.Errorf("tenant %q: %w", t.ID, err)
+	}
+	if err := ps.finish(&t.Policy); err != nil {
 		return Tenant{}, fmt.Errorf("tenant %q: %w", t.ID, err)
 	}
 	return t, nil
@@ -65,7 +76,8 @@ func (db *DB) CreateTenant(ctx context.Context, t *Tenant) error {
 	}
 	now := db.nowUS()
 	s := db.d.stmt().sql("INSERT INTO tenants (" + tenantColumns + ") VALUES ").
-		list([]any{t.ID, t.Name, mapColumn(t.Metadata), now, now, t.Disabled})
+		list(slices.Concat([]any{t.ID, t.Name, mapColumn(t.Metadata)}, policyArgs(&t.Policy),
+			[]any{now, now, t.Disabled}))
 	if _, err := db.w.ExecContext(ctx, s.String(), s.args...); err != nil {
 		return fmt.Errorf("store: create tenant %q: %w", t.ID, markConflict(err))
 	}
@@ -110,7 +122,7 @@ func (db *DB) ListTenants(ctx context.Context) ([]Tenant, error) {
 	return ts, nil
 }
 
-// UpdateTenant replaces the Name, Metadata and Disabled of the tenant
+// UpdateTenant replaces the Name, Metadata, Policy and Disabled of the tenant
 // with t.ID, sets t.UpdatedAt to now and t.CreatedAt to the stored
 // value. An absent tenant fails with an error wrapping ErrNotFound; a
 // Name taken by another tenant with one wrapping ErrConflict.
@@ -120,8 +132,9 @@ func (db *DB) UpdateTenant(ctx context.Context, t *Tenant) error {
 	}
 	now := db.nowUS()
 	s := db.d.stmt().sql("UPDATE tenants SET name = ").arg(t.Name).
-		sql(", metadata = ").arg(mapColumn(t.Metadata)).
-		sql(", disabled = ").arg(t.Disabled).
+		sql(", metadata = ").arg(mapColumn(t.Metadata))
+	setPolicy(s, &t.Policy)
+	s.sql(", disabled = ").arg(t.Disabled).
 		sql(", updated_us = ").arg(now).
 		sql(" WHERE id = ").arg(t.ID).sql(" RETURNING created_us")
 	var created int64

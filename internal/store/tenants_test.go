@@ -28,7 +28,9 @@ func testTenants(t *testing.T, db *DB) {
 func testTenantRoundTrip(t *testing.T, db *DB) {
 	ctx := context.Background()
 	clk := useClock(db, t0)
-	full := Tenant{ID: "ten_1", Name: "Acme", Metadata: map[string]string{"plan": "pro", "region": "eu"}, Disabled: true}
+	full := Tenant{ID: "ten_1", Name: "Acme", Metadata: map[string]string{"plan": "pro", "region": "eu"}, Disabled: true,
+		Policy: Policy{Models: []string{"gpt-4o*"}, Regions: []string{"eu"}, RPM: 6000, TPM: 1_000_000, MaxConcurrent: 50,
+			BudgetMicros: 1_000_000_000, BudgetPeriod: "monthly", BudgetTZ: "Europe/Berlin"}}
 	if err := db.CreateTenant(ctx, &full); err != nil {
 		t.Fatalf("CreateTenant: %v", err)
 	}
@@ -84,7 +86,9 @@ func testTeamRoundTrip(t *testing.T, db *DB) {
 	ctx := context.Background()
 	clk := useClock(db, t0)
 	teams := []Team{
-		{ID: "team_b", TenantID: "ten_1", Name: "Search", Metadata: map[string]string{"cost_center": "42"}, Disabled: true},
+		{ID: "team_b", TenantID: "ten_1", Name: "Search", Metadata: map[string]string{"cost_center": "42"}, Disabled: true,
+			Policy: Policy{Models: []string{"mock/*"}, Regions: []string{"us", "eu"}, RPM: 60, TPM: 6000, MaxConcurrent: 2,
+				BudgetMicros: 5_000_000, BudgetPeriod: "daily"}},
 		{ID: "team_a", TenantID: "ten_1", Name: "Ads"},
 		{ID: "team_c", TenantID: "ten_2", Name: "Ads"}, // names are per tenant
 		{ID: "team_d", Name: "Ops"},                    // the default tenant
@@ -218,6 +222,18 @@ func testTenantBadRecords(t *testing.T, db *DB) {
 		{"team tenant ID too long", func() error { return db.CreateTeam(ctx, &Team{ID: "x", Name: "x", TenantID: long}) }},
 		{"team metadata key invalid", func() error {
 			return db.CreateTeam(ctx, &Team{ID: "x", Name: "x", Metadata: map[string]string{"\xff": "v"}})
+		}},
+		{"tenant with a negative RPM", func() error {
+			return db.CreateTenant(ctx, &Tenant{ID: "x", Name: "x", Policy: Policy{RPM: -1}})
+		}},
+		{"tenant with an unknown budget period", func() error {
+			return db.CreateTenant(ctx, &Tenant{ID: "x", Name: "x", Policy: Policy{BudgetPeriod: "hourly"}})
+		}},
+		{"team with a region with NUL", func() error {
+			return db.CreateTeam(ctx, &Team{ID: "x", Name: "x", Policy: Policy{Regions: []string{"e\x00u"}}})
+		}},
+		{"update team with a negative budget", func() error {
+			return db.UpdateTeam(ctx, &Team{ID: "x", Name: "x", Policy: Policy{BudgetMicros: -5}})
 		}},
 		{"update tenant without name", func() error { return db.UpdateTenant(ctx, &Tenant{ID: "x"}) }},
 		{"update team without ID", func() error { return db.UpdateTeam(ctx, &Team{Name: "x"}) }},

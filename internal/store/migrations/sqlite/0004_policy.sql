@@ -1,8 +1,11 @@
 -- Issue 5's remaining state: limits, budgets and model lists on teams and
--- tenants (the same columns keys have), the provider-key vault, budget
--- spend per period, and alert events. Times are microseconds since the
--- Unix epoch.
+-- tenants (the same columns keys have), allowed regions on all three (a
+-- JSON list, NULL = any), the provider-key vault, budget spend per period,
+-- and alert events. Times are microseconds since the Unix epoch.
+ALTER TABLE api_keys ADD COLUMN regions TEXT;
+
 ALTER TABLE teams ADD COLUMN models TEXT;
+ALTER TABLE teams ADD COLUMN regions TEXT;
 ALTER TABLE teams ADD COLUMN rpm INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE teams ADD COLUMN tpm INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE teams ADD COLUMN max_concurrent INTEGER NOT NULL DEFAULT 0;
@@ -11,6 +14,7 @@ ALTER TABLE teams ADD COLUMN budget_period TEXT NOT NULL DEFAULT '';
 ALTER TABLE teams ADD COLUMN budget_tz TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE tenants ADD COLUMN models TEXT;
+ALTER TABLE tenants ADD COLUMN regions TEXT;
 ALTER TABLE tenants ADD COLUMN rpm INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tenants ADD COLUMN tpm INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tenants ADD COLUMN max_concurrent INTEGER NOT NULL DEFAULT 0;
