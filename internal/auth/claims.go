@@ -11,21 +11,31 @@ import (
 
 // principal checks the registered claims of a verified payload and maps
 // the configured custom claims onto a Principal.
-func (v *JWTValidator) principal(payload []byte) (Principal, error) {
+// It also returns the registered claims (Expiry is never nil).
+func (v *JWTValidator) principal(payload []byte) (Principal, *jwt.Claims, error) {
 	var std jwt.Claims
 	if err := json.Unmarshal(payload, &std); err != nil {
-		return Principal{}, invalid("malformed claims", err)
+		return Principal{}, nil, invalid("malformed claims", err)
 	}
 	if std.Expiry == nil {
-		return Principal{}, invalid("missing exp", nil)
+		return Principal{}, nil, invalid("missing exp", nil)
 	}
 	if err := std.ValidateWithLeeway(v.expected(), v.cfg.Leeway); err != nil {
-		return Principal{}, invalid(claimReason(err), err)
+		return Principal{}, nil, invalid(claimReason(err), err)
 	}
 	if std.Subject == "" {
-		return Principal{}, invalid("missing sub", nil)
+		return Principal{}, nil, invalid("missing sub", nil)
 	}
-	p := Principal{KeyID: "jwt:" + std.Subject, Via: ViaJWT}
+	p, err := v.customClaims(payload, Principal{KeyID: "jwt:" + std.Subject, Via: ViaJWT})
+	if err != nil {
+		return Principal{}, nil, err
+	}
+	return p, &std, nil
+}
+
+// customClaims maps the configured tenant, team, roles and models claims
+// of payload onto p.
+func (v *JWTValidator) customClaims(payload []byte, p Principal) (Principal, error) {
 	c := v.cfg
 	if c.TenantClaim == "" && c.TeamClaim == "" && c.RolesClaim == "" && c.ModelsClaim == "" {
 		return p, nil

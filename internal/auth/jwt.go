@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Defaults and bounds for JWTConfig.
@@ -107,7 +109,30 @@ type JWTValidator struct {
 	static []verifyKey
 	jwks   *jwksSource // nil without JWKSURL
 	now    func() time.Time
+	// verified remembers tokens that passed, by SHA-256, so a client that
+	// sends the same token on every request pays for one signature check
+	// (RS256 verification is tens of microseconds), not one per request.
+	verified *lru.Cache[[sha256.Size]byte, verifiedToken]
 }
+
+// verifiedToken is a token that passed Validate, valid for reuse from
+// notBefore until until.
+type verifiedToken struct {
+	p                Principal
+	notBefore, until time.Time
+	// set is the JWKS key set current when the token was verified: a
+	// refreshed set (keys rotated or withdrawn) means checking again.
+	set *keySet
+}
+
+// Bounds of the verified-token cache.
+const (
+	verifiedCacheSize = 10_000
+	// verifiedTTL bounds how long a verified token is reused without
+	// checking its signature again, so a key the IdP withdraws from its
+	// JWKS stops validating within this time.
+	verifiedTTL = 5 * time.Minute
+)
 
 // NewJWTValidator validates cfg, applies its defaults and parses its static
 // keys; it fetches nothing (the JWKS is fetched on first use). All problems
@@ -176,7 +201,11 @@ func NewJWTValidator(cfg JWTConfig) (*JWTValidator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	v := &JWTValidator{cfg: cfg, algs: algs, static: static, now: cfg.Now}
+	verified, err := lru.New[[sha256.Size]byte, verifiedToken](verifiedCacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("auth: jwt: %w", err)
+	}
+	v := &JWTValidator{cfg: cfg, algs: algs, static: static, now: cfg.Now, verified: verified}
 	if cfg.JWKSURL != "" {
 		v.jwks = &jwksSource{url: cfg.JWKSURL, client: cfg.Client, now: cfg.Now, interval: cfg.RefreshInterval}
 	}
@@ -213,6 +242,18 @@ func (v *JWTValidator) Validate(ctx context.Context, token string) (Principal, e
 	if len(token) > maxTokenLen || !LooksLikeJWT(token) {
 		return Principal{}, invalid("malformed", nil)
 	}
+	h := sha256.Sum256([]byte(token))
+	now := v.now()
+	var set *keySet
+	if v.jwks != nil {
+		set = v.jwks.current()
+	}
+	if vt, ok := v.verified.Get(h); ok {
+		if !now.Before(vt.notBefore) && now.Before(vt.until) && vt.set == set {
+			return vt.p, nil
+		}
+		v.verified.Remove(h) // expired or keys changed: check it again
+	}
 	sig, err := jose.ParseSignedCompact(token, v.algs)
 	if err != nil {
 		return Principal{}, invalid("malformed or algorithm not allowed", err)
@@ -222,7 +263,21 @@ func (v *JWTValidator) Validate(ctx context.Context, token string) (Principal, e
 	if err != nil {
 		return Principal{}, err
 	}
-	return v.principal(payload)
+	p, claims, err := v.principal(payload)
+	if err != nil {
+		return Principal{}, err
+	}
+	// set is the one current before verify: if verify or a background
+	// refresh replaced it meanwhile, the next use checks again.
+	vt := verifiedToken{p: p, until: claims.Expiry.Time().Add(v.cfg.Leeway), set: set}
+	if ttl := now.Add(verifiedTTL); ttl.Before(vt.until) {
+		vt.until = ttl
+	}
+	if claims.NotBefore != nil {
+		vt.notBefore = claims.NotBefore.Time().Add(-v.cfg.Leeway)
+	}
+	v.verified.Add(h, vt)
+	return p, nil
 }
 
 // verify returns the verified payload of sig, refreshing the JWKS once

@@ -240,3 +240,26 @@ var looksLikeJWTCases = []struct {
 	{"empty", "", false},
 	{"dots only", "..", false},
 }
+
+// TestValidateCacheKeepsExpiry: a token reused from the verified-token
+// cache still expires on time, and a cached token is not re-verified
+// (the IdP's JWKS is fetched once for many validations).
+func TestValidateCacheKeepsExpiry(t *testing.T) {
+	p := newIDP(t, tk("rsa"))
+	c := newClock()
+	cfg := p.config(c)
+	cfg.Leeway = time.Second
+	v := mustValidator(t, cfg)
+	token := sign(t, tk("rsa"), "rsa-1", claims(withClaim("exp", testNow.Add(time.Minute).Unix())))
+	for range 5 {
+		if _, err := v.Validate(context.Background(), token); err != nil {
+			t.Fatalf("Validate: %v", err)
+		}
+	}
+	if got := v.verified.Len(); got != 1 {
+		t.Errorf("%d tokens cached, want 1", got)
+	}
+	c.Advance(time.Minute + 2*time.Second)
+	_, err := v.Validate(context.Background(), token)
+	checkInvalid(t, err, token, "expired")
+}

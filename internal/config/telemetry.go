@@ -18,6 +18,12 @@ type Auth struct {
 	// otherwise a 429-or-200 would tell a guesser which key is right.
 	// Default 30; an explicit 0 switches it off.
 	FailedPerMinute int `yaml:"failed_per_minute"`
+	// JWT accepts JSON Web Tokens from an identity provider as an
+	// alternative to gateway keys. Default: off.
+	JWT JWT `yaml:"jwt"`
+	// Spike throttles a key or address whose request rate jumps far above
+	// its own baseline. Default: off.
+	Spike Spike `yaml:"spike"`
 }
 
 // Store picks where the gateway keeps its state: request logs now; keys,
