@@ -48,6 +48,9 @@ type call struct {
 	// detail is what the audit entry says of a successful write (never
 	// secrets); nil for none.
 	detail map[string]string
+	// action, when a handler sets it, replaces the endpoint's audit
+	// action for this call (a PATCH that rotates a secret).
+	action string
 	// status and body are the answer; status 0 means none was set.
 	status int
 	body   []byte
@@ -89,12 +92,15 @@ func (res *resource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{p: principalFrom(r.Context()), target: r.PathValue("id")}
 	c.scope = scopeOf(&c.p)
 	err := ep.h(w, r, c)
-	if ep.action != "" {
+	if action := ep.action; action != "" {
+		if c.action != "" {
+			action = c.action
+		}
 		switch e := llm.AsError(err); {
 		case err == nil:
-			s.audit(r, &c.p, ep.action, c.target, c.detail)
+			s.audit(r, &c.p, action, c.target, c.detail)
 		case e.Status == http.StatusForbidden || errors.Is(err, errOutOfScope):
-			s.auditDenied(r, &c.p, ep.action, c.target, e.Status)
+			s.auditDenied(r, &c.p, action, c.target, e.Status)
 		}
 	}
 	if err != nil {

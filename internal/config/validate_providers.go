@@ -55,6 +55,10 @@ func (v *validator) providers() map[string]bool {
 			}
 		}
 		v.nonNegative(fieldPath(path, "timeout"), p.Timeout)
+		if ks := p.KeySelection; ks != "" && ks != KeyRoundRobin && ks != KeyWeighted {
+			kp := fieldPath(path, "key_selection")
+			v.bad(kp, "must be %s or %s%s", KeyRoundRobin, KeyWeighted, v.show(kp, ks))
+		}
 	}
 	return known
 }

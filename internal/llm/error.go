@@ -74,11 +74,39 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Codes of an upstream's refusal of the gateway's own credentials, both
+// answered as 502 (the client's key is not at fault).
+const (
+	// CodeUpstreamAuthFailed: the upstream refused the key itself (a 401,
+	// or a 403 or 400 whose error says the key is invalid, expired or
+	// revoked). The vault disables such a key.
+	CodeUpstreamAuthFailed = "upstream_auth_failed"
+	// CodeUpstreamPermission: the upstream accepted the key but refused it
+	// this request (a 403: no access to the model, region, scope or
+	// service). It says nothing about the key, which stays in use.
+	CodeUpstreamPermission = "upstream_permission_denied"
+)
+
+// KeyRefused reports whether e is an upstream's refusal of the key
+// itself (CodeUpstreamAuthFailed).
+func (e *Error) KeyRefused() bool {
+	return e.Fault == FaultProvider && e.Code == CodeUpstreamAuthFailed
+}
+
+// CredentialsRefused reports whether e is an upstream's refusal of the
+// gateway's credentials, of the key (KeyRefused) or of its permission for
+// this request. The same request to the same target gets the same answer:
+// it is not Retryable, though another target may serve it.
+func (e *Error) CredentialsRefused() bool {
+	return e.Fault == FaultProvider && (e.Code == CodeUpstreamAuthFailed || e.Code == CodeUpstreamPermission)
+}
+
 // Retryable reports whether sending the same request again (to the same or
 // another target) may succeed: timeouts, 408, 409, 429 and 5xx from a
-// provider, and connection failures.
+// provider, and connection failures; never a refusal of the gateway's
+// credentials (CredentialsRefused), whatever its status.
 func (e *Error) Retryable() bool {
-	if e.Fault != FaultProvider {
+	if e.Fault != FaultProvider || e.CredentialsRefused() {
 		return false
 	}
 	switch {
@@ -126,8 +154,13 @@ func ModelNotFound(model string) *Error {
 
 // ProviderStatusError maps an upstream HTTP failure to a canonical error that
 // keeps the upstream's status where it means the same to the client (400,
-// 401→502, 404, 408, 413, 422, 429) maps 503 and Anthropic's 529 to 503, 504 to 504 and other server failures
-// to 502.
+// 404, 408, 413, 422, 429), maps 503 and Anthropic's 529 to 503, 504 to
+// 504 and other server failures to 502. A refusal of the gateway's
+// credentials is a 502 too: a 401, or a 403 whose typ or code says the key
+// itself is bad (badKeyCode), is CodeUpstreamAuthFailed; any other 403 (a
+// model, region or scope the key may not use) CodeUpstreamPermission.
+// Neither passes the upstream's message on (it may name the project or
+// echo part of the key).
 // msg is the upstream's own error message, passed to the client because it
 // explains the caller's mistake (e.g. an invalid parameter) and holds no
 // secrets of ours; the upstream credential never appears in it.
@@ -135,13 +168,19 @@ func ProviderStatusError(provider string, status int, typ, code, param, msg stri
 	e := &Error{Status: status, Type: typ, Code: code, Param: param, Message: msg,
 		Provider: provider, RetryAfter: retryAfter, Fault: FaultProvider}
 	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case status == http.StatusUnauthorized || status == http.StatusForbidden && badKeyCode(typ, code):
 		// The gateway's upstream credential was refused: not the client's
 		// fault, and the client must not think its own key is wrong.
 		e.Status = http.StatusBadGateway
 		e.Type = TypeAPI
-		e.Code = "upstream_auth_failed"
+		e.Code = CodeUpstreamAuthFailed
 		e.Message = fmt.Sprintf("provider %q rejected the gateway's credentials", provider)
+	case status == http.StatusForbidden:
+		e.Status = http.StatusBadGateway
+		e.Type = TypeAPI
+		e.Code = CodeUpstreamPermission
+		e.Message = fmt.Sprintf("provider %q refused this request with the gateway's credentials: "+
+			"they lack permission for it (for instance for this model)", provider)
 	case status == http.StatusTooManyRequests:
 		e.Type = TypeRateLimit
 	case status == 529: // Anthropic "overloaded"
@@ -172,4 +211,18 @@ func ProviderStatusError(provider string, status int, typ, code, param, msg stri
 		e.Message = fmt.Sprintf("provider %q returned HTTP %d", provider, status)
 	}
 	return e
+}
+
+// badKeyCode reports whether an upstream's error type or code says the
+// key itself is invalid, expired or revoked, as some answer with a 403:
+// Anthropic's authentication_error, OpenAI's (and compatible servers')
+// invalid_api_key and account_deactivated. OpenAI's permission 403s
+// (model_not_found, unsupported_country_region_territory, missing scopes)
+// and Anthropic's permission_error are not.
+func badKeyCode(typ, code string) bool {
+	switch code {
+	case "invalid_api_key", "account_deactivated", "api_key_invalid", "api_key_expired":
+		return true
+	}
+	return typ == TypeAuthentication
 }

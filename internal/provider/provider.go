@@ -61,6 +61,11 @@ type Config struct {
 	BaseURL string
 	// APIKey is the upstream credential; empty sends none (Ollama, vLLM).
 	APIKey string
+	// Credentials, when not nil, is asked for the key of each request
+	// (the gateway's vault); when it has none to give, APIKey is sent.
+	// Refusals of the key (401, or decoded as one) are reported back to
+	// it (see SendWith).
+	Credentials Credentials
 	// APIVersion is Azure's api-version query parameter, or the
 	// anthropic-version header; empty uses the adapter's default.
 	APIVersion string

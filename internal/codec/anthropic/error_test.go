@@ -71,7 +71,8 @@ func TestDecodeError(t *testing.T) {
 	}{
 		{"invalid request", 400, body("invalid_request_error", "messages.0: bad"), 400, llm.TypeInvalidRequest, "", "messages.0: bad"},
 		{"auth hidden", 401, body("authentication_error", "invalid x-api-key"), 502, llm.TypeAPI, "upstream_auth_failed", "rejected the gateway's credentials"},
-		{"permission hidden", 403, body("permission_error", "no access"), 502, llm.TypeAPI, "upstream_auth_failed", "credentials"},
+		{"permission hidden", 403, body("permission_error", "no access"), 502, llm.TypeAPI, "upstream_permission_denied", "credentials"},
+		{"403 authentication", 403, body("authentication_error", "invalid x-api-key"), 502, llm.TypeAPI, "upstream_auth_failed", "rejected the gateway's credentials"},
 		{"not found", 404, body("not_found_error", "model: claude-9"), 404, llm.TypeNotFound, "", "claude-9"},
 		{"too large", 413, body("request_too_large", "Request exceeds the maximum size"), 413, llm.TypeInvalidRequest, "request_too_large", "maximum size"},
 		{"rate limited", 429, body("rate_limit_error", "slow down"), 429, llm.TypeRateLimit, "", "slow down"},

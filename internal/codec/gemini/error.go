@@ -18,15 +18,22 @@ import (
 // for the HTTP status. The status string decides the canonical status:
 //
 //	INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE  400
-//	UNAUTHENTICATED, PERMISSION_DENIED                   401/403 → 502 upstream_auth_failed
+//	UNAUTHENTICATED                                      401 → 502 upstream_auth_failed
+//	PERMISSION_DENIED                                    403 → 502 upstream_permission_denied
 //	NOT_FOUND                                            404 (model_not_found for models)
 //	RESOURCE_EXHAUSTED                                   429
 //	INTERNAL, UNKNOWN, UNIMPLEMENTED                     502
 //	UNAVAILABLE                                          503
 //	DEADLINE_EXCEEDED                                    504
 //
-// Gemini reports an invalid API key as a 400 INVALID_ARGUMENT with an
-// ErrorInfo reason API_KEY_INVALID; that too is an upstream auth failure.
+// Gemini reports an invalid or expired API key as a 400 INVALID_ARGUMENT
+// (or a 403 PERMISSION_DENIED) with an ErrorInfo reason API_KEY_INVALID,
+// and a revoked one as a 403 "Your API key was reported as leaked" (or a
+// suspended consumer: CONSUMER_SUSPENDED, "Consumer 'api_key:…' has been
+// suspended"): those are refusals of the key, mapped as a 401 (upstream_auth_failed). Other
+// 403s, the key restrictions (API_KEY_SERVICE_BLOCKED, …_IP_ADDRESS_BLOCKED)
+// and SERVICE_DISABLED included, are permission refusals
+// (upstream_permission_denied) that leave the key in use.
 // A RetryInfo detail's retryDelay becomes the error's RetryAfter.
 func DecodeError(provider string, status int, h http.Header, body []byte) *llm.Error {
 	b := bytes.TrimSpace(body)
@@ -74,10 +81,10 @@ func decodeAPIError(provider string, status int, ae *apiErrorBody) *llm.Error {
 	code := strings.ToLower(ae.Status)
 	param := ""
 	var retry time.Duration
+	if keyRefused(ae) {
+		st = http.StatusUnauthorized
+	}
 	for _, d := range ae.Details {
-		if strings.HasPrefix(d.Reason, "API_KEY_") {
-			st = http.StatusUnauthorized
-		}
 		if d.RetryDelay != "" {
 			if r, err := time.ParseDuration(d.RetryDelay); err == nil && r > 0 {
 				retry = r
@@ -93,6 +100,19 @@ func decodeAPIError(provider string, status int, ae *apiErrorBody) *llm.Error {
 	e := llm.ProviderStatusError(provider, st, "", code, param, ae.Message, retry)
 	e.Err = fmt.Errorf("gemini: %d %s: %s", ae.Code, ae.Status, ae.Message)
 	return e
+}
+
+// keyRefused reports whether ae says the API key itself is invalid,
+// expired, suspended or revoked, rather than not allowed this request.
+func keyRefused(ae *apiErrorBody) bool {
+	for _, d := range ae.Details {
+		switch d.Reason {
+		case "API_KEY_INVALID", "API_KEY_EXPIRED", "CONSUMER_SUSPENDED":
+			return true
+		}
+	}
+	return ae.Status == "PERMISSION_DENIED" && (strings.Contains(ae.Message, "API key was reported as leaked") ||
+		strings.Contains(ae.Message, "Consumer 'api_key:") && strings.Contains(ae.Message, "has been suspended"))
 }
 
 // statusFor maps a google.rpc.Code name to an HTTP status; 0 if unknown.

@@ -22,6 +22,8 @@ func TestDecodeError(t *testing.T) {
 	}
 	authFailed := prov(http.StatusBadGateway, llm.TypeAPI, "upstream_auth_failed", "",
 		`provider "google" rejected the gateway's credentials`)
+	permissionDenied := prov(http.StatusBadGateway, llm.TypeAPI, "upstream_permission_denied", "",
+		`provider "google" refused this request with the gateway's credentials: they lack permission for it (for instance for this model)`)
 	tests := []struct {
 		name   string
 		status int
@@ -39,7 +41,16 @@ func TestDecodeError(t *testing.T) {
 			authFailed},
 		{"permission denied", 403,
 			`{"error":{"code":403,"message":"Method doesn't allow unregistered callers.","status":"PERMISSION_DENIED"}}`,
+			permissionDenied},
+		{"expired API key is an auth failure", 403,
+			`{"error":{"code":403,"message":"API key expired. Please renew the API key.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}`,
 			authFailed},
+		{"leaked API key is an auth failure", 403,
+			`{"error":{"code":403,"message":"Your API key was reported as leaked. Please use another API key.","status":"PERMISSION_DENIED"}}`,
+			authFailed},
+		{"API key restriction is a permission refusal", 403,
+			`{"error":{"code":403,"message":"Requests to this API are blocked.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_SERVICE_BLOCKED","domain":"googleapis.com"}]}}`,
+			permissionDenied},
 		{"unauthenticated", 401,
 			`{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}`,
 			authFailed},

@@ -26,10 +26,12 @@ const maxResponseBytes = 32 << 20
 // Provider is an Anthropic Messages API upstream. It is safe for
 // concurrent use.
 type Provider struct {
-	name    string
-	base    *url.URL    // API root, without the /v1 segment
-	msgURL  string      // {base}/v1/messages
-	key     string      // x-api-key; empty sends none
+	name   string
+	base   *url.URL // API root, without the /v1 segment
+	msgURL string   // {base}/v1/messages
+	key    string   // x-api-key; empty sends none
+	// creds, when not nil, gives the key of each request in place of key.
+	creds   provider.Credentials
 	version string      // anthropic-version
 	headers http.Header // static headers, applied last
 	client  *http.Client
@@ -50,7 +52,7 @@ var (
 // provider.NewHTTPClient(). It fails for a base URL that is not an absolute
 // http(s) URL and for header names that are not valid.
 func New(cfg provider.Config) (provider.Provider, error) {
-	p := &Provider{name: cfg.Name, key: cfg.APIKey, version: cfg.APIVersion, client: cfg.Client,
+	p := &Provider{name: cfg.Name, key: cfg.APIKey, creds: cfg.Credentials, version: cfg.APIVersion, client: cfg.Client,
 		timeout: cfg.Timeout, models: cfg.Models}
 	if p.name == "" {
 		p.name = provider.WireAnthropic
@@ -112,7 +114,9 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 	}
 	ctx, cancel := p.withTimeout(ctx)
 	defer cancel()
-	resp, err := provider.Send(p.client, p.chatRequest(ctx, req, body, "application/json"), p.name, codec.DecodeError)
+	cred := provider.Pick(p.creds)
+	resp, err := provider.SendWith(p.client, p.chatRequest(ctx, req, body, "application/json", cred), p.name,
+		codec.DecodeError, p.creds, cred)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +141,12 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 	if err != nil {
 		return nil, p.own(err)
 	}
+	cred := provider.Pick(p.creds)
 	build := func(ctx context.Context) (*http.Request, error) {
-		return p.chatRequest(ctx, req, body, "text/event-stream"), nil
+		return p.chatRequest(ctx, req, body, "text/event-stream", cred), nil
 	}
-	return provider.OpenStream(ctx, p.client, p.name, p.timeout, build, codec.DecodeError, codec.NewStreamDecoder(p.name))
+	return provider.OpenStreamWith(ctx, p.client, p.name, p.timeout, build, codec.DecodeError,
+		codec.NewStreamDecoder(p.name), p.creds, cred)
 }
 
 func (p *Provider) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -153,8 +159,8 @@ func (p *Provider) withTimeout(ctx context.Context) (context.Context, context.Ca
 // chatRequest builds the upstream request for a chat. An Anthropic client's
 // anthropic-beta header goes along: the features it switches on (extended
 // context, new tools) change what the request means.
-func (p *Provider) chatRequest(ctx context.Context, req *llm.Request, body []byte, accept string) *http.Request {
-	hr := p.newRequest(ctx, http.MethodPost, p.msgURL, body, accept)
+func (p *Provider) chatRequest(ctx context.Context, req *llm.Request, body []byte, accept string, cred *provider.Credential) *http.Request {
+	hr := p.newRequest(ctx, http.MethodPost, p.msgURL, body, accept, cred)
 	if req.Format == codec.Format {
 		if beta := req.Headers["anthropic-beta"]; beta != "" {
 			hr.Header.Set("Anthropic-Beta", beta)
@@ -163,8 +169,9 @@ func (p *Provider) chatRequest(ctx context.Context, req *llm.Request, body []byt
 	return hr
 }
 
-// newRequest builds an upstream request with the provider's headers.
-func (p *Provider) newRequest(ctx context.Context, method, u string, body []byte, accept string) *http.Request {
+// newRequest builds an upstream request with the provider's headers and
+// cred's key (nil: the configured key).
+func (p *Provider) newRequest(ctx context.Context, method, u string, body []byte, accept string, cred *provider.Credential) *http.Request {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -179,7 +186,16 @@ func (p *Provider) newRequest(ctx context.Context, method, u string, body []byte
 	}
 	h.Set("Accept", accept)
 	p.setAuth(h)
+	setCredential(h, cred)
 	return req
+}
+
+// setCredential puts a vault credential's key on h in place of the
+// configured one; nil leaves h as it is.
+func setCredential(h http.Header, cred *provider.Credential) {
+	if cred != nil {
+		h["X-Api-Key"] = cred.KeyHeader()
+	}
 }
 
 // setAuth sets the key, the version (unless set already) and the static

@@ -41,7 +41,9 @@ func (p *Provider) ListModels(ctx context.Context) ([]llm.Model, error) {
 			q.Set("after_id", after)
 		}
 		u := provider.JoinURL(p.base, "v1/models", q.Encode()).String()
-		resp, err := provider.Send(p.client, p.newRequest(ctx, http.MethodGet, u, nil, "application/json"), p.name, codec.DecodeError)
+		cred := provider.Pick(p.creds)
+		resp, err := provider.SendWith(p.client, p.newRequest(ctx, http.MethodGet, u, nil, "application/json", cred),
+			p.name, codec.DecodeError, p.creds, cred)
 		if err != nil {
 			return nil, err
 		}

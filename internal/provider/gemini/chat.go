@@ -41,15 +41,17 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 	if err != nil {
 		return nil, err
 	}
+	cred := provider.Pick(p.creds)
 	build := func(ctx context.Context) (*http.Request, error) {
-		hr, err := p.newRequest(ctx, http.MethodPost, path, "alt=sse", body)
+		hr, err := p.newRequest(ctx, http.MethodPost, path, "alt=sse", body, cred)
 		if err != nil {
 			return nil, err
 		}
 		hr.Header.Set("Accept", "text/event-stream")
 		return hr, nil
 	}
-	return provider.OpenStream(ctx, p.client, p.name, p.timeout, build, p.decodeError, codec.NewStreamDecoder(p.name))
+	return provider.OpenStreamWith(ctx, p.client, p.name, p.timeout, build, p.decodeError,
+		codec.NewStreamDecoder(p.name), p.creds, cred)
 }
 
 func (p *Provider) encode(req *llm.Request, method string) (body []byte, path string, err error) {

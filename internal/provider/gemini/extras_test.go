@@ -83,7 +83,7 @@ func TestListModelsError(t *testing.T) {
 		w.Write([]byte(`{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}`))
 	})
 	_, err := p.ListModels(context.Background())
-	if got := viewErr(t, err); got.Code != "upstream_auth_failed" {
+	if got := viewErr(t, err); got.Code != "upstream_permission_denied" {
 		t.Errorf("error %+v", got)
 	}
 }

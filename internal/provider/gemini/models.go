@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/internal/llm"
+	"github.com/sluicehq/sluice/internal/provider"
 )
 
 // maxModelPages bounds how many pages of the model list ListModels reads
@@ -36,11 +37,12 @@ func (p *Provider) ListModels(ctx context.Context) ([]llm.Model, error) {
 		if token != "" {
 			q += "&pageToken=" + url.QueryEscape(token)
 		}
-		hr, err := p.newRequest(ctx, http.MethodGet, "models", q, nil)
+		cred := provider.Pick(p.creds)
+		hr, err := p.newRequest(ctx, http.MethodGet, "models", q, nil, cred)
 		if err != nil {
 			return nil, err
 		}
-		resp, err := p.send(hr)
+		resp, err := p.send(hr, cred)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package gemini
 
 import (
+	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
@@ -18,6 +19,11 @@ func (p *Provider) RewritePassthrough(pr *httputil.ProxyRequest, path string) {
 	pr.Out.URL = provider.JoinURL(p.root, path, withoutKey(pr.Out.URL.RawQuery))
 	pr.Out.Host = ""
 	p.setHeaders(pr.Out.Header)
+	// A vault key, when there is one. The answer goes back through the
+	// gateway's proxy unread: a 401 here is not reported.
+	if cred := provider.Pick(p.creds); cred != nil {
+		pr.Out.Header[http.CanonicalHeaderKey(apiKeyHeader)] = cred.KeyHeader()
+	}
 }
 
 // withoutKey removes every "key" parameter from a raw query, keeping the

@@ -33,9 +33,11 @@ type Provider struct {
 	// root, the configured base URL as it is.
 	base, root *url.URL
 	key        string
-	headers    map[string]string
-	client     *http.Client
-	timeout    time.Duration // zero: none beyond the caller's context
+	// creds, when not nil, gives the key of each request in place of key.
+	creds   provider.Credentials
+	headers map[string]string
+	client  *http.Client
+	timeout time.Duration // zero: none beyond the caller's context
 }
 
 var (
@@ -48,7 +50,7 @@ var (
 // New returns a Gemini provider. cfg.BaseURL defaults to the catalog's
 // (https://generativelanguage.googleapis.com) and may end in a version
 // segment (/v1beta, /v1); without one, /v1beta is used. An API key is
-// required.
+// required, unless cfg.Credentials gives the keys.
 func New(cfg provider.Config) (provider.Provider, error) {
 	return newProvider(cfg)
 }
@@ -69,7 +71,7 @@ func newProvider(cfg provider.Config) (*Provider, error) {
 	if root.RawQuery != "" || root.Fragment != "" {
 		return nil, fmt.Errorf("gemini: provider %q: base URL %q must not have a query or fragment", cfg.Name, raw)
 	}
-	if cfg.APIKey == "" {
+	if cfg.APIKey == "" && cfg.Credentials == nil {
 		return nil, fmt.Errorf("gemini: provider %q: an API key is required", cfg.Name)
 	}
 	if cfg.Timeout < 0 {
@@ -85,7 +87,7 @@ func newProvider(cfg provider.Config) (*Provider, error) {
 	if client == nil {
 		client = provider.NewHTTPClient()
 	}
-	return &Provider{name: cfg.Name, base: base, root: root, key: cfg.APIKey,
+	return &Provider{name: cfg.Name, base: base, root: root, key: cfg.APIKey, creds: cfg.Credentials,
 		headers: cfg.Headers, client: client, timeout: cfg.Timeout}, nil
 }
 
@@ -102,8 +104,9 @@ func (p *Provider) withTimeout(ctx context.Context) (context.Context, context.Ca
 }
 
 // newRequest builds an upstream request to path (relative to the versioned
-// base) with the credentials and static headers set. body may be nil.
-func (p *Provider) newRequest(ctx context.Context, method, path, query string, body []byte) (*http.Request, error) {
+// base) with the static headers and a key set: cred's, or the configured
+// one when cred is nil. body may be nil.
+func (p *Provider) newRequest(ctx context.Context, method, path, query string, body []byte, cred *provider.Credential) (*http.Request, error) {
 	u := provider.JoinURL(p.base, path, query)
 	var r io.Reader
 	if body != nil {
@@ -116,6 +119,9 @@ func (p *Provider) newRequest(ctx context.Context, method, path, query string, b
 			Err: fmt.Errorf("gemini: build request: %w", err)}
 	}
 	p.setHeaders(req.Header)
+	if cred != nil {
+		req.Header[http.CanonicalHeaderKey(apiKeyHeader)] = cred.KeyHeader()
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -128,12 +134,15 @@ func (p *Provider) setHeaders(h http.Header) {
 	for k, v := range p.headers {
 		h.Set(k, v)
 	}
-	h.Set(apiKeyHeader, p.key)
+	if p.key != "" {
+		h.Set(apiKeyHeader, p.key)
+	}
 }
 
-// send performs req and returns the 2xx response; errors are *llm.Error.
-func (p *Provider) send(req *http.Request) (*http.Response, error) {
-	return provider.Send(p.client, req, p.name, p.decodeError)
+// send performs req, which carries cred (nil: the configured key), and
+// returns the 2xx response; errors are *llm.Error.
+func (p *Provider) send(req *http.Request, cred *provider.Credential) (*http.Response, error) {
+	return provider.SendWith(p.client, req, p.name, p.decodeError, p.creds, cred)
 }
 
 // decodeError is codec.DecodeError with a last guard: should an upstream
@@ -154,11 +163,12 @@ func (p *Provider) decodeError(name string, status int, h http.Header, body []by
 func (p *Provider) post(ctx context.Context, path string, body []byte) ([]byte, error) {
 	ctx, cancel := p.withTimeout(ctx)
 	defer cancel()
-	hr, err := p.newRequest(ctx, http.MethodPost, path, "", body)
+	cred := provider.Pick(p.creds)
+	hr, err := p.newRequest(ctx, http.MethodPost, path, "", body, cred)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := p.send(hr)
+	resp, err := p.send(hr, cred)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,10 @@
 package openai
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/url"
+	"slices"
 
 	oaicodec "github.com/sluicehq/sluice/internal/codec/openai"
 	"github.com/sluicehq/sluice/internal/llm"
@@ -28,11 +27,12 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 	if err != nil {
 		return nil, err
 	}
-	raw, err := p.call(ctx, http.MethodPost, u, body)
-	if err != nil {
+	buf := provider.GetBuffer() // the answer is decoded into values of its own
+	defer provider.PutBuffer(buf)
+	if err := p.callInto(ctx, http.MethodPost, u, body, buf); err != nil {
 		return nil, err
 	}
-	resp, err := oaicodec.DecodeChatResponse(raw)
+	resp, err := oaicodec.DecodeChatResponse(buf.B)
 	if err != nil {
 		return nil, p.own(err)
 	}
@@ -58,10 +58,14 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 	if err != nil {
 		return nil, err
 	}
+	cred := provider.Pick(p.creds)
 	build := func(ctx context.Context) (*http.Request, error) {
-		return p.newRequest(ctx, http.MethodPost, u, body, true), nil
+		hr := p.newRequest(ctx, http.MethodPost, u, body, true)
+		p.setCredential(hr.Header, cred)
+		return hr, nil
 	}
-	return provider.OpenStream(ctx, p.client, p.name, p.timeout, build, oaicodec.DecodeError, oaicodec.NewStreamDecoder(p.name))
+	return provider.OpenStreamWith(ctx, p.client, p.name, p.timeout, build, oaicodec.DecodeError,
+		oaicodec.NewStreamDecoder(p.name), p.creds, cred)
 }
 
 // endpoint returns the URL of an operation: the precomputed one, or for
@@ -76,51 +80,76 @@ func (p *Provider) endpoint(fixed *url.URL, model, op string) (*url.URL, error) 
 // newRequest builds an upstream request carrying the provider's credential
 // and static headers, and nothing of the client's.
 func (p *Provider) newRequest(ctx context.Context, method string, u *url.URL, body []byte, stream bool) *http.Request {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	h := make(http.Header, len(p.header)+2)
+	for k, v := range p.header {
+		h[k] = v[:len(v):len(v)] // shared: Set replaces and Add copies it
 	}
-	// A constant URL cannot fail to parse; the real URL is set below
-	// without a second parse.
-	req, _ := http.NewRequestWithContext(ctx, method, "http://upstream/", rd)
-	cu := *u
-	req.URL, req.Host = &cu, cu.Host
-	req.Header = p.header.Clone()
 	if body != nil {
-		req.Header["Content-Type"] = []string{"application/json"}
+		h["Content-Type"] = jsonValue
 	}
 	if stream {
-		req.Header["Accept"] = []string{"text/event-stream"}
+		h["Accept"] = eventStreamValue
 	} else {
-		req.Header["Accept"] = []string{"application/json"}
+		h["Accept"] = jsonValue
 	}
-	return req
+	return provider.NewRequest(ctx, method, u, h, body)
+}
+
+// Header values shared by every request (capped: an Add copies them).
+var (
+	jsonValue        = []string{"application/json"}[:1:1]
+	eventStreamValue = []string{"text/event-stream"}[:1:1]
+)
+
+// setCredential puts a vault credential on h in place of the configured
+// key; nil leaves h as it is. The header value is the credential's own,
+// shared, slice.
+func (p *Provider) setCredential(h http.Header, cred *provider.Credential) {
+	if cred == nil {
+		return
+	}
+	if p.azure {
+		h["Api-Key"] = cred.KeyHeader()
+	} else {
+		h["Authorization"] = cred.BearerHeader()
+	}
 }
 
 // call performs a request with a JSON answer and returns its body. The
 // timeout bounds the whole call, reading the body included.
 func (p *Provider) call(ctx context.Context, method string, u *url.URL, body []byte) ([]byte, error) {
+	var buf provider.Buffer
+	if err := p.callInto(ctx, method, u, body, &buf); err != nil {
+		return nil, err
+	}
+	return buf.B, nil
+}
+
+// callInto is call reading the answer into buf.
+func (p *Provider) callInto(ctx context.Context, method string, u *url.URL, body []byte, buf *provider.Buffer) error {
 	if p.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.timeout)
 		defer cancel()
 	}
-	resp, err := provider.Send(p.client, p.newRequest(ctx, method, u, body, false), p.name, oaicodec.DecodeError)
+	cred := provider.Pick(p.creds)
+	req := p.newRequest(ctx, method, u, body, false)
+	p.setCredential(req.Header, cred)
+	resp, err := provider.SendWith(p.client, req, p.name, oaicodec.DecodeError, p.creds, cred)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
-	var buf bytes.Buffer
 	if n := resp.ContentLength; n > 0 && n <= MaxResponseBody {
-		buf.Grow(int(n))
+		buf.B = slices.Grow(buf.B, int(n)+1) // +1: room for the read that sees EOF
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxResponseBody+1)); err != nil {
-		return nil, provider.TransportError(ctx, p.name, err)
-	}
-	if buf.Len() > MaxResponseBody {
-		return nil, &llm.Error{Status: http.StatusBadGateway, Type: llm.TypeAPI, Code: "response_too_large",
+	if buf.B, err = provider.ReadAll(buf.B, resp.Body, MaxResponseBody); err == provider.ErrTooLarge {
+		return &llm.Error{Status: http.StatusBadGateway, Type: llm.TypeAPI, Code: "response_too_large",
 			Message: "the provider's answer is larger than the gateway accepts", Provider: p.name,
 			Fault: llm.FaultProvider}
 	}
-	return buf.Bytes(), nil
+	if err != nil {
+		return provider.TransportError(ctx, p.name, err)
+	}
+	return nil
 }

@@ -35,6 +35,9 @@ type Provider struct {
 	// header holds the credential and the static headers, sent with every
 	// request (cloned per request).
 	header http.Header
+	// creds, when not nil, gives the key of each request in place of the
+	// one in header (see setCredential).
+	creds provider.Credentials
 	// Precomputed endpoints (not for Azure, whose URLs hold the model).
 	chatURL, embedURL, modelsURL *url.URL
 	encode                       oaicodec.EncodeOptions
@@ -74,7 +77,7 @@ func New(cfg provider.Config) (provider.Provider, error) {
 		return nil, fmt.Errorf("openai: provider %q: timeout must not be negative", cfg.Name)
 	}
 	p := &Provider{name: cfg.Name, typ: cfg.Type, azure: cfg.Type == "azure", base: base,
-		timeout: cfg.Timeout, client: cfg.Client, models: cfg.Models,
+		timeout: cfg.Timeout, client: cfg.Client, models: cfg.Models, creds: cfg.Credentials,
 		header: make(http.Header, len(cfg.Headers)+2),
 		encode: oaicodec.EncodeOptions{Provider: cfg.Name, Type: cfg.Type}}
 	if p.client == nil {
