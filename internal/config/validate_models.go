@@ -10,16 +10,23 @@ import (
 // use (known).
 func (v *validator) models(known map[string]bool) {
 	first := make(map[string]string, len(v.c.Models))
+	virtual := make(map[string]int, len(v.c.Models))
+	for i := range v.c.Models {
+		if _, dup := virtual[v.c.Models[i].Name]; !dup {
+			virtual[v.c.Models[i].Name] = i
+		}
+	}
 	for i := range v.c.Models {
 		m := &v.c.Models[i]
 		path := indexPath("models", i)
 		v.modelName(m.Name, fieldPath(path, "name"), known, first)
-		switch m.Strategy {
-		case strategyWeighted, strategyFallback:
-		default:
+		if !slices.Contains(strategies, m.Strategy) {
 			sp := fieldPath(path, "strategy")
-			v.bad(sp, "must be weighted or fallback%s", v.show(sp, m.Strategy))
+			v.bad(sp, "must be one of %s%s", strings.Join(strategies, ", "), v.show(sp, m.Strategy))
 		}
+		v.retry(&m.Retry, fieldPath(path, "retry"))
+		v.timeouts(&m.Timeouts, fieldPath(path, "timeouts"))
+		v.fallbackOn(m.FallbackOn, fieldPath(path, "fallback_on"))
 		tp := fieldPath(path, "targets")
 		if len(m.Targets) == 0 {
 			v.missing(tp, "at least one target is required, e.g. [{provider: openai, model: gpt-4o-mini}]")
@@ -28,13 +35,96 @@ func (v *validator) models(known map[string]bool) {
 		positive := false
 		for j := range m.Targets {
 			t := &m.Targets[j]
-			v.target(t, indexPath(tp, j), known)
+			v.target(t, indexPath(tp, j), known, virtual)
 			positive = positive || t.Weight > 0
 		}
 		if !positive {
 			v.bad(tp, "at least one target needs a weight above 0")
 		}
 	}
+	if v.nestingCycles(virtual) {
+		v.nestingDepth(virtual)
+	}
+}
+
+// MaxNesting is how many levels of virtual models may nest below a model
+// (the router's limit, router.MaxNesting).
+const MaxNesting = 8
+
+// nestingDepth reports the first model whose targets nest virtual models
+// more than MaxNesting levels deep; the models have no cycle.
+func (v *validator) nestingDepth(virtual map[string]int) {
+	depth := make([]int, len(v.c.Models)) // levels below each model; -1 unknown
+	next := make([]int, len(v.c.Models))  // the child on the deepest chain; -1 none
+	for i := range depth {
+		depth[i], next[i] = -1, -1
+	}
+	var measure func(i int) int
+	measure = func(i int) int {
+		if depth[i] >= 0 {
+			return depth[i]
+		}
+		depth[i] = 0
+		for _, t := range v.c.Models[i].Targets {
+			if j, ok := virtual[t.Model]; ok && t.Provider == "" {
+				if d := measure(j) + 1; d > depth[i] {
+					depth[i], next[i] = d, j
+				}
+			}
+		}
+		return depth[i]
+	}
+	for i := range v.c.Models {
+		if measure(i) <= MaxNesting {
+			continue
+		}
+		var chain []string
+		for j := i; j >= 0; j = next[j] {
+			chain = append(chain, v.c.Models[j].Name)
+		}
+		v.bad(fieldPath(indexPath("models", i), "targets"), "virtual models nest %d levels deep, at most %d are allowed: %s",
+			depth[i], MaxNesting, strings.Join(chain, " → "))
+		return // one report is enough
+	}
+}
+
+// nestingCycles reports a virtual model that reaches itself through
+// targets naming virtual models, and reports whether there is none.
+func (v *validator) nestingCycles(virtual map[string]int) bool {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := make([]int, len(v.c.Models))
+	var visit func(i int, chain []string) bool
+	visit = func(i int, chain []string) bool {
+		m := &v.c.Models[i]
+		chain = append(chain, m.Name)
+		switch state[i] {
+		case active:
+			v.bad(fieldPath(indexPath("models", i), "targets"), "nesting cycle: %s", strings.Join(chain, " → "))
+			return false
+		case done:
+			return true
+		}
+		state[i] = active
+		for _, t := range m.Targets {
+			if j, ok := virtual[t.Model]; ok && t.Provider == "" {
+				if !visit(j, chain) {
+					return false
+				}
+			}
+		}
+		state[i] = done
+		return true
+	}
+	for i := range v.c.Models {
+		if state[i] == unseen && !visit(i, nil) {
+			return false // one report is enough
+		}
+	}
+	return true
 }
 
 func (v *validator) modelName(name, path string, known map[string]bool, first map[string]string) {
@@ -63,11 +153,16 @@ func (v *validator) modelName(name, path string, known map[string]bool, first ma
 	first[name] = path
 }
 
-func (v *validator) target(t *Target, path string, known map[string]bool) {
+func (v *validator) target(t *Target, path string, known map[string]bool, virtual map[string]int) {
 	pp := fieldPath(path, "provider")
 	switch {
 	case t.Provider == "":
-		v.missing(pp, "required: the name of a configured provider")
+		if _, ok := virtual[t.Model]; !ok && t.Model != "" {
+			v.missing(pp, "required: the name of a configured provider (or leave it out and name a virtual model in model; %s is not one)",
+				v.q(fieldPath(path, "model"), t.Model))
+		} else if t.Model == "" {
+			v.missing(pp, "required: the name of a configured provider")
+		}
 	case !isKnown(known, t.Provider):
 		hint := ""
 		if t.Provider == mockProvider && !v.c.Mock.Enabled {
@@ -80,6 +175,13 @@ func (v *validator) target(t *Target, path string, known map[string]bool) {
 	}
 	if t.Weight < 0 {
 		v.bad(fieldPath(path, "weight"), "must not be negative")
+	}
+	v.region(fieldPath(path, "region"), t.Region)
+	if t.ContextWindow < 0 {
+		v.bad(fieldPath(path, "context_window"), "must not be negative")
+	}
+	if t.MaxTokens < 0 {
+		v.bad(fieldPath(path, "max_tokens"), "must not be negative")
 	}
 }
 

@@ -3,101 +3,273 @@ package router
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
 )
 
-// Strategies for choosing among a virtual model's targets.
-const (
-	StrategyWeighted = "weighted" // pick by weight; the rest follow in weighted order
-	StrategyFallback = "fallback" // in the configured order
-)
-
-// Target is one provider model a request can be sent to.
+// Target is one provider model a request can be sent to or, inside a
+// VirtualModel with Virtual set, another virtual model.
 type Target struct {
 	Provider provider.Provider
 	// Model is the provider's own model name.
-	Model  string
+	Model string
+	// Weight is the share of traffic under the weighted strategy; 0 keeps
+	// the target as a fallback only.
 	Weight int
+	// Virtual names another virtual model whose candidates take this
+	// target's place (Provider is then nil).
+	Virtual string
+	// Region is where the target runs ("eu", "us"); "" is untagged, which
+	// a caller pinned to regions never reaches.
+	Region string
+	// ContextWindow is the model's context window in tokens; 0 unknown.
+	ContextWindow int
+	// MaxTokens caps the answer's tokens sent to this target; 0 none.
+	MaxTokens int
+
+	h     *TargetHealth // nil: untracked
+	price int64         // blended micro-USD per 1M tokens; math.MaxInt64 unknown
+	// adopt is set on a direct target that is not tracked yet: Run starts
+	// tracking it once it answers, so names that fail never take room.
+	adopt bool
 }
 
-// String is "provider/model".
-func (t Target) String() string { return t.Provider.Name() + "/" + t.Model }
+// String is "provider/model" (or the virtual model's name).
+func (t Target) String() string {
+	if t.Provider == nil {
+		return t.Virtual
+	}
+	return t.Provider.Name() + "/" + t.Model
+}
+
+// Health returns the target's live state; nil when it is not tracked.
+func (t Target) Health() *TargetHealth { return t.h }
+
+// Strategies for ordering a virtual model's targets.
+const (
+	StrategyWeighted     = "weighted"      // by weight, drawn per request
+	StrategyFallback     = "fallback"      // in the configured order
+	StrategyLeastLatency = "least-latency" // fastest decaying average first, with exploration
+	StrategyLeastBusy    = "least-busy"    // fewest requests in flight first
+	StrategyCost         = "cost"          // cheapest known price first
+)
+
+// Strategies lists every strategy name.
+var Strategies = []string{StrategyWeighted, StrategyFallback, StrategyLeastLatency, StrategyLeastBusy, StrategyCost}
 
 // VirtualModel is a configured model name with its targets.
 type VirtualModel struct {
 	Name     string
-	Strategy string
+	Strategy string // "" means weighted
 	Targets  []Target
-}
+	// Policy runs requests for this model (for a nested model, the
+	// outermost model's policy applies).
+	Policy Policy
 
-// Router resolves model names. It is immutable after New and safe for
-// concurrent use; a config reload builds a new Router.
-type Router struct {
-	providers map[string]provider.Provider
-	order     []string // provider names in config order
-	models    map[string]*VirtualModel
-	names     []string // virtual model names in config order
-	// advertised maps a bare upstream model name to the first provider that
-	// lists it in its config, so "gpt-4o-mini" works without a prefix.
-	advertised map[string]provider.Provider
-	// intN draws weighted choices; rand.IntN unless a test replaces it.
-	intN func(n int) int
+	nested bool // some target is Virtual
 }
 
 // Provider is a named provider with the models its config advertises.
 type Provider struct {
 	Provider provider.Provider
 	Models   []string
+	// Region tags the provider's targets that have none of their own.
+	Region string
 }
 
-// New builds a router. providers are in config order; models reference them
-// by name (config validation guarantees the references resolve; New checks
-// again and fails rather than route to nothing).
-func New(providers []Provider, models []VirtualModel) (*Router, error) {
+// Config is what New builds a router from.
+type Config struct {
+	// Providers in config order.
+	Providers []Provider
+	// Models reference providers by value and each other by name.
+	Models []VirtualModel
+	// Direct is the policy for "provider/model" and bare advertised names.
+	Direct Policy
+	// Health keeps target state across routers; nil makes a private one
+	// with the breaker off.
+	Health *Health
+	// Price returns a model's blended price (input + output, micro-USD
+	// per 1M tokens) for the cost strategy; nil or !ok means unknown.
+	Price func(provider, model string) (int64, bool)
+}
+
+// Router resolves model names. It is immutable after New and safe for
+// concurrent use; a config reload builds a new Router (over the same
+// Health).
+type Router struct {
+	providers map[string]provider.Provider
+	regions   map[string]string // provider name → region
+	order     []string          // provider names in config order
+	models    map[string]*VirtualModel
+	names     []string // virtual model names in config order
+	// advertised maps a bare upstream model name to the first provider that
+	// lists it in its config, so "gpt-4o-mini" works without a prefix.
+	advertised map[string]provider.Provider
+	// offered holds "provider/model" for every model a provider's config
+	// lists: direct targets the config knows, tracked from the start.
+	offered map[string]bool
+	direct  Policy
+	health  *Health
+	// intN draws weighted choices and float64 exploration; rand's unless a
+	// test replaces them.
+	intN    func(n int) int
+	float64 func() float64
+	sleep   func(ctx context.Context, d time.Duration) bool
+}
+
+// New builds a router. Config validation guarantees references resolve;
+// New checks again (and for nesting cycles) and fails rather than route
+// to nothing.
+func New(cfg Config) (*Router, error) {
 	r := &Router{
-		providers:  make(map[string]provider.Provider, len(providers)),
-		models:     make(map[string]*VirtualModel, len(models)),
+		providers:  make(map[string]provider.Provider, len(cfg.Providers)),
+		regions:    make(map[string]string, len(cfg.Providers)),
+		models:     make(map[string]*VirtualModel, len(cfg.Models)),
 		advertised: make(map[string]provider.Provider),
+		offered:    make(map[string]bool),
+		direct:     cfg.Direct,
+		health:     cfg.Health,
 		intN:       rand.IntN,
+		float64:    rand.Float64,
+		sleep:      sleepCtx,
 	}
-	for _, p := range providers {
+	if r.health == nil {
+		r.health = NewHealth(HealthConfig{}, nil)
+	}
+	for _, p := range cfg.Providers {
 		name := p.Provider.Name()
 		if _, dup := r.providers[name]; dup {
 			return nil, fmt.Errorf("router: duplicate provider %q", name)
 		}
 		r.providers[name] = p.Provider
+		r.regions[name] = p.Region
 		r.order = append(r.order, name)
 		for _, m := range p.Models {
+			r.offered[name+"/"+m] = true
 			if _, ok := r.advertised[m]; !ok {
 				r.advertised[m] = p.Provider
 			}
 		}
 	}
-	for i := range models {
-		m := models[i]
+	for i := range cfg.Models {
+		m := cfg.Models[i]
 		if _, dup := r.models[m.Name]; dup {
 			return nil, fmt.Errorf("router: duplicate model %q", m.Name)
 		}
 		if len(m.Targets) == 0 {
 			return nil, fmt.Errorf("router: model %q has no targets", m.Name)
 		}
-		for _, t := range m.Targets {
-			if t.Provider == nil {
-				return nil, fmt.Errorf("router: model %q has a target without a provider", m.Name)
-			}
-		}
 		if m.Strategy == "" {
 			m.Strategy = StrategyWeighted
+		}
+		if !validStrategy(m.Strategy) {
+			return nil, fmt.Errorf("router: model %q: unknown strategy %q", m.Name, m.Strategy)
+		}
+		m.Targets = append([]Target(nil), m.Targets...)
+		for j := range m.Targets {
+			t := &m.Targets[j]
+			switch {
+			case t.Virtual != "":
+				if t.Provider != nil {
+					return nil, fmt.Errorf("router: model %q: target %q names both a provider and a virtual model", m.Name, t.Virtual)
+				}
+				m.nested = true
+			case t.Provider == nil:
+				return nil, fmt.Errorf("router: model %q has a target without a provider", m.Name)
+			default:
+				r.track(t)
+				if cfg.Price != nil {
+					if p, ok := cfg.Price(t.Provider.Name(), t.Model); ok {
+						t.price = p
+					}
+				}
+			}
 		}
 		r.models[m.Name] = &m
 		r.names = append(r.names, m.Name)
 	}
+	for _, name := range r.names {
+		if err := r.checkNesting(name, nil); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
+
+// MaxNesting is how many levels of virtual models may nest below the one
+// a client names (config validation and New refuse deeper chains).
+const MaxNesting = 8
+
+// MaxModelName is the longest model name, in bytes, a request may carry.
+const MaxModelName = 256
+
+// CheckModelName returns the 400 for a model name that is missing or
+// longer than MaxModelName; nil when it is fine.
+func CheckModelName(model string) error {
+	if model == "" {
+		return llm.BadRequest("model", "you must provide a model parameter")
+	}
+	if len(model) > MaxModelName {
+		return llm.BadRequest("model", "invalid value for 'model': expected at most %d bytes, got %d", MaxModelName, len(model))
+	}
+	return nil
+}
+
+// track fills a provider target's region, health and default price.
+func (r *Router) track(t *Target) {
+	if t.Region == "" {
+		t.Region = r.regions[t.Provider.Name()]
+	}
+	t.h = r.health.Target(t.Provider.Name(), t.Model, true)
+	t.price = math.MaxInt64
+}
+
+// checkNesting reports a virtual target naming an unknown model, a cycle
+// through name, or nesting deeper than MaxNesting; path is the chain of
+// models that led here.
+func (r *Router) checkNesting(name string, path []string) error {
+	for _, p := range path {
+		if p == name {
+			return fmt.Errorf("router: model %q: nesting cycle %s", path[0], strings.Join(append(path, name), " → "))
+		}
+	}
+	if len(path) > MaxNesting {
+		return fmt.Errorf("router: model %q: virtual models nest more than %d deep: %s", path[0], MaxNesting,
+			strings.Join(append(path, name), " → "))
+	}
+	m := r.models[name]
+	path = append(path, name)
+	for _, t := range m.Targets {
+		if t.Virtual == "" {
+			continue
+		}
+		if _, ok := r.models[t.Virtual]; !ok {
+			return fmt.Errorf("router: model %q: target names unknown virtual model %q", name, t.Virtual)
+		}
+		if err := r.checkNesting(t.Virtual, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validStrategy(s string) bool {
+	for _, v := range Strategies {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Health returns the registry the router's targets report to.
+func (r *Router) Health() *Health { return r.health }
 
 // Providers returns the providers in config order.
 func (r *Router) Providers() []provider.Provider {
@@ -108,6 +280,9 @@ func (r *Router) Providers() []provider.Provider {
 	return out
 }
 
+// ProviderRegion returns the region a provider is tagged with ("" none).
+func (r *Router) ProviderRegion(name string) string { return r.regions[name] }
+
 // VirtualModels returns the virtual models in config order.
 func (r *Router) VirtualModels() []*VirtualModel {
 	out := make([]*VirtualModel, len(r.names))
@@ -117,92 +292,161 @@ func (r *Router) VirtualModels() []*VirtualModel {
 	return out
 }
 
-// Resolve returns the candidates for model, best first. The order is
-// freshly drawn for each call under the weighted strategy. An unknown model
-// is a 404 *llm.Error with code model_not_found.
+// Resolve returns the candidates for model, best first, nested models
+// expanded, regardless of health and regions. See Plan.
+func (r *Router) Resolve(model string) ([]Target, error) {
+	p, err := r.Plan(nil, Request{Model: model})
+	return p.Candidates, err
+}
+
+// RegionPolicy says which regions a caller may reach (*auth.Principal
+// implements it).
+type RegionPolicy interface {
+	AllowsRegion(region string) bool
+}
+
+// Request is what Plan needs to know about a request.
+type Request struct {
+	Model  string
+	Stream bool
+	// Regions restricts the candidates; nil allows every region.
+	Regions RegionPolicy
+}
+
+// Plan is how one request will be run: its candidates in order and the
+// policy.
+type Plan struct {
+	Candidates []Target
+	// Virtual is the virtual model the request named; nil for a
+	// "provider/model" or advertised bare name.
+	Virtual *VirtualModel
+	Policy  Policy
+	Stream  bool
+}
+
+// Plan orders the candidates for req, appending them to dst[:0] (pass a
+// reused slice to avoid allocating). The order is drawn afresh for each
+// call by the model's strategy; open breakers are skipped later, by Run.
+// An unknown model is a 404 *llm.Error with code model_not_found; a
+// caller whose regions exclude every candidate gets a 403
+// region_not_allowed.
 //
 // Names resolve in this order: a virtual model; "provider/model" for a
 // configured provider (the model part may itself contain slashes, as
 // OpenRouter's do); a bare name that a provider's config advertises.
-func (r *Router) Resolve(model string) ([]Target, error) {
-	if model == "" {
-		return nil, llm.BadRequest("model", "you must provide a model parameter")
+func (r *Router) Plan(dst []Target, req Request) (Plan, error) {
+	dst = dst[:0]
+	p := Plan{Stream: req.Stream}
+	model := req.Model
+	if err := CheckModelName(model); err != nil {
+		return p, err
 	}
 	if m, ok := r.models[model]; ok {
-		return m.order(r.intN), nil
-	}
-	if name, upstream, ok := strings.Cut(model, "/"); ok && upstream != "" {
-		if p, ok := r.providers[name]; ok {
-			return []Target{{Provider: p, Model: upstream, Weight: 1}}, nil
+		p.Virtual, p.Policy = m, m.Policy
+		dst = r.appendModel(dst, m, req.Stream, 0)
+	} else {
+		var pr provider.Provider
+		upstream := model
+		if name, up, ok := strings.Cut(model, "/"); ok && up != "" {
+			pr, upstream = r.providers[name], up
 		}
+		if pr == nil {
+			pr, upstream = r.advertised[model], model
+		}
+		if pr == nil {
+			return p, llm.ModelNotFound(model)
+		}
+		p.Policy = r.direct
+		t := Target{Provider: pr, Model: upstream, Weight: 1, Region: r.regions[pr.Name()], price: math.MaxInt64}
+		r.directHealth(&t)
+		dst = append(dst, t)
 	}
-	if p, ok := r.advertised[model]; ok {
-		return []Target{{Provider: p, Model: model, Weight: 1}}, nil
-	}
-	return nil, llm.ModelNotFound(model)
-}
-
-func (m *VirtualModel) order(intN func(int) int) []Target {
-	out := make([]Target, 0, len(m.Targets))
-	if m.Strategy == StrategyFallback || len(m.Targets) == 1 {
-		for _, t := range m.Targets {
-			if t.Weight > 0 || m.Strategy == StrategyFallback {
-				out = append(out, t)
+	if req.Regions != nil {
+		n := 0
+		for _, t := range dst {
+			if req.Regions.AllowsRegion(t.Region) {
+				dst[n] = t
+				n++
 			}
 		}
-		return out
-	}
-	// Weighted order without replacement: each position is drawn by weight
-	// among the targets not yet placed. Zero-weight targets never lead but
-	// stay available as last-resort fallbacks.
-	rest := append([]Target(nil), m.Targets...)
-	for len(rest) > 0 {
-		total := 0
-		for _, t := range rest {
-			total += t.Weight
+		if n == 0 {
+			p.Candidates = dst[:0]
+			return p, RegionNotAllowed(model)
 		}
-		i := 0
-		if total > 0 {
-			n := intN(total)
-			for i = range rest {
-				if n -= rest[i].Weight; n < 0 {
-					break
-				}
+		dst = dst[:n]
+	}
+	p.Candidates = dst
+	return p, nil
+}
+
+// directHealth finds the health of a direct target: tracked already, or
+// tracked now because its provider's config lists the model; otherwise the
+// target is marked for adoption on its first answer (see Run), so a name a
+// client made up takes no room unless the provider serves it.
+func (r *Router) directHealth(t *Target) {
+	name := t.Provider.Name()
+	if t.h = r.health.lookup(name, t.Model); t.h != nil {
+		return
+	}
+	if r.offered[name+"/"+t.Model] {
+		t.h = r.health.Target(name, t.Model, true)
+		return
+	}
+	t.adopt = true
+}
+
+// RegionNotAllowed is the 403 for a request none of whose candidates is in
+// a region the caller may reach.
+func RegionNotAllowed(model string) *llm.Error {
+	return &llm.Error{Status: http.StatusForbidden, Type: llm.TypePermission, Code: "region_not_allowed",
+		Param: "model", Fault: llm.FaultPolicy,
+		Message: fmt.Sprintf("no target of model %q is in a region this key may use", model)}
+}
+
+// appendModel appends m's targets to dst in m's strategy's order,
+// expanding nested models in place and dropping repeats. Past MaxNesting
+// levels (New refuses such configs; this is a second guard) virtual
+// targets are dropped rather than left without a provider.
+func (r *Router) appendModel(dst []Target, m *VirtualModel, stream bool, depth int) []Target {
+	start := len(dst)
+	dst = append(dst, m.Targets...)
+	r.arrange(dst[start:], m.Strategy, stream)
+	if !m.nested {
+		return dst
+	}
+	ordered := append([]Target(nil), dst[start:]...)
+	dst = dst[:start]
+	for _, t := range ordered {
+		if t.Virtual == "" {
+			if t.Provider != nil && !containsTarget(dst, t) {
+				dst = append(dst, t)
+			}
+			continue
+		}
+		vm := r.models[t.Virtual]
+		if vm == nil || depth >= MaxNesting {
+			continue
+		}
+		from := len(dst)
+		dst = r.appendModel(dst, vm, stream, depth+1)
+		// Drop what an earlier branch already placed.
+		n := from
+		for _, c := range dst[from:] {
+			if !containsTarget(dst[:n], c) {
+				dst[n] = c
+				n++
 			}
 		}
-		out = append(out, rest[i])
-		rest = append(rest[:i], rest[i+1:]...)
+		dst = dst[:n]
 	}
-	return out
+	return dst
 }
 
-// Attempt is called once per candidate by Do.
-type Attempt func(ctx context.Context, t Target) error
-
-// Do runs call against the candidates in order until one succeeds or fails
-// with an error that another target cannot fix (a caller error, a policy
-// refusal, a cancelled client). It returns the target that succeeded, the
-// number of attempts made and the last error.
-func Do(ctx context.Context, candidates []Target, call Attempt) (Target, int, error) {
-	var err error
-	for i, t := range candidates {
-		if err = call(ctx, t); err == nil {
-			return t, i + 1, nil
-		}
-		if ctx.Err() != nil || !retryable(err) {
-			return t, i + 1, err
+func containsTarget(ts []Target, t Target) bool {
+	for i := range ts {
+		if ts[i].Model == t.Model && ts[i].Provider.Name() == t.Provider.Name() {
+			return true
 		}
 	}
-	if len(candidates) == 0 {
-		return Target{}, 0, llm.AsError(fmt.Errorf("router: no candidates"))
-	}
-	return candidates[len(candidates)-1], len(candidates), err
-}
-
-// retryable reports whether another candidate may succeed where this one
-// failed: a retryable provider failure, or a parameter this provider cannot
-// honour (another provider may).
-func retryable(err error) bool {
-	e := llm.AsError(err)
-	return e.Retryable() || e.Code == "unsupported_parameter"
+	return false
 }

@@ -33,13 +33,14 @@ func names(ts []Target) []string {
 func newTestRouter(t *testing.T) *Router {
 	t.Helper()
 	a, b, or := fake{"a"}, fake{"b"}, fake{"openrouter"}
-	r, err := New(
-		[]Provider{{Provider: a, Models: []string{"gpt-x", "shared"}}, {Provider: b, Models: []string{"shared"}}, {Provider: or}},
-		[]VirtualModel{
+	r, err := New(Config{
+		Providers: []Provider{{Provider: a, Models: []string{"gpt-x", "shared"}}, {Provider: b, Models: []string{"shared"}}, {Provider: or}},
+		Models: []VirtualModel{
 			{Name: "chat", Targets: []Target{{Provider: a, Model: "m1", Weight: 1}, {Provider: b, Model: "m2", Weight: 3}}},
 			{Name: "ordered", Strategy: StrategyFallback, Targets: []Target{{Provider: b, Model: "first"}, {Provider: a, Model: "second"}}},
 			{Name: "a/shadow", Targets: []Target{{Provider: b, Model: "virtual-wins", Weight: 1}}},
-		})
+			{Name: "outer", Strategy: StrategyFallback, Targets: []Target{{Virtual: "ordered"}, {Provider: a, Model: "second"}, {Provider: a, Model: "last"}}},
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +56,7 @@ func TestResolve(t *testing.T) {
 		code  string
 	}{
 		{"fallback keeps config order", "ordered", []string{"b/first", "a/second"}, ""},
+		{"nested model expands in place without repeats", "outer", []string{"b/first", "a/second", "a/last"}, ""},
 		{"provider prefix", "a/some-model", []string{"a/some-model"}, ""},
 		{"model part keeps its slashes", "openrouter/anthropic/claude-x", []string{"openrouter/anthropic/claude-x"}, ""},
 		{"virtual model wins over provider prefix", "a/shadow", []string{"b/virtual-wins"}, ""},
@@ -116,8 +118,8 @@ func TestWeightedOrderFollowsWeights(t *testing.T) {
 
 func TestZeroWeightTargetIsOnlyAFallback(t *testing.T) {
 	a, b := fake{"a"}, fake{"b"}
-	r, err := New([]Provider{{Provider: a}, {Provider: b}}, []VirtualModel{{Name: "m", Targets: []Target{
-		{Provider: a, Model: "standby", Weight: 0}, {Provider: b, Model: "main", Weight: 5}}}})
+	r, err := New(Config{Providers: []Provider{{Provider: a}, {Provider: b}}, Models: []VirtualModel{{Name: "m", Targets: []Target{
+		{Provider: a, Model: "standby", Weight: 0}, {Provider: b, Model: "main", Weight: 5}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,61 +134,20 @@ func TestZeroWeightTargetIsOnlyAFallback(t *testing.T) {
 func TestNewRejectsBrokenModels(t *testing.T) {
 	a := fake{"a"}
 	for name, vms := range map[string][]VirtualModel{
-		"no targets":      {{Name: "m"}},
-		"nil provider":    {{Name: "m", Targets: []Target{{Model: "x", Weight: 1}}}},
-		"duplicate model": {{Name: "m", Targets: []Target{{Provider: a, Model: "x", Weight: 1}}}, {Name: "m", Targets: []Target{{Provider: a, Model: "y", Weight: 1}}}},
+		"no targets":       {{Name: "m"}},
+		"nil provider":     {{Name: "m", Targets: []Target{{Model: "x", Weight: 1}}}},
+		"duplicate model":  {{Name: "m", Targets: []Target{{Provider: a, Model: "x", Weight: 1}}}, {Name: "m", Targets: []Target{{Provider: a, Model: "y", Weight: 1}}}},
+		"unknown strategy": {{Name: "m", Strategy: "random", Targets: []Target{{Provider: a, Model: "x", Weight: 1}}}},
+		"unknown nested":   {{Name: "m", Targets: []Target{{Virtual: "nope", Weight: 1}}}},
+		"self cycle":       {{Name: "m", Targets: []Target{{Virtual: "m", Weight: 1}}}},
+		"cycle": {{Name: "m", Targets: []Target{{Virtual: "n", Weight: 1}}}, {Name: "n", Targets: []Target{
+			{Provider: a, Model: "x", Weight: 1}, {Virtual: "o", Weight: 1}}}, {Name: "o", Targets: []Target{{Virtual: "m", Weight: 1}}}},
 	} {
-		if _, err := New([]Provider{{Provider: a}}, vms); err == nil {
+		if _, err := New(Config{Providers: []Provider{{Provider: a}}, Models: vms}); err == nil {
 			t.Errorf("%s: New succeeded", name)
 		}
 	}
-	if _, err := New([]Provider{{Provider: a}, {Provider: a}}, nil); err == nil {
+	if _, err := New(Config{Providers: []Provider{{Provider: a}, {Provider: a}}}); err == nil {
 		t.Error("duplicate provider: New succeeded")
 	}
-}
-
-func TestDo(t *testing.T) {
-	a, b, c := fake{"a"}, fake{"b"}, fake{"c"}
-	cands := []Target{{Provider: a, Model: "1"}, {Provider: b, Model: "2"}, {Provider: c, Model: "3"}}
-	providerErr := func(status int) error {
-		return llm.ProviderStatusError("x", status, "", "", "", "boom", 0)
-	}
-	tests := []struct {
-		name     string
-		errs     map[string]error // by provider; missing = success
-		want     string
-		attempts int
-		wantErr  bool
-	}{
-		{"first succeeds", nil, "a/1", 1, false},
-		{"503 moves on", map[string]error{"a": providerErr(503)}, "b/2", 2, false},
-		{"429 moves on", map[string]error{"a": providerErr(429), "b": providerErr(500)}, "c/3", 3, false},
-		{"unsupported parameter moves on", map[string]error{"a": llm.Unsupported("a", "n")}, "b/2", 2, false},
-		{"caller error stops", map[string]error{"a": providerErr(400)}, "a/1", 1, true},
-		{"all fail returns the last", map[string]error{"a": providerErr(503), "b": providerErr(503), "c": providerErr(502)}, "c/3", 3, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var tried []string
-			got, n, err := Do(context.Background(), cands, func(_ context.Context, t Target) error {
-				tried = append(tried, t.String())
-				return tc.errs[t.Provider.Name()]
-			})
-			if got.String() != tc.want || n != tc.attempts || (err != nil) != tc.wantErr {
-				t.Errorf("Do = %s, %d, %v; want %s, %d, err=%v (tried %v)", got, n, err, tc.want, tc.attempts, tc.wantErr, tried)
-			}
-		})
-	}
-	t.Run("cancelled caller stops", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		calls := 0
-		_, _, err := Do(ctx, cands, func(context.Context, Target) error {
-			calls++
-			cancel()
-			return providerErr(503)
-		})
-		if calls != 1 || err == nil {
-			t.Errorf("calls = %d, err = %v; want 1 call and an error", calls, err)
-		}
-	})
 }

@@ -56,6 +56,10 @@ type Metrics struct {
 
 	// queue holds the functions registered by RegisterQueue; nil until then.
 	queue atomic.Pointer[metricsQueueFuncs]
+
+	// routing holds the routing series (metrics_routing.go), made on
+	// first use.
+	routing routingMetrics
 }
 
 type metricsQueueFuncs struct {
