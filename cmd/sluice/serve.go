@@ -7,13 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/auth"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/gateway"
 	"github.com/sluicehq/sluice/internal/store"
+	"github.com/sluicehq/sluice/internal/vault"
 	"github.com/sluicehq/sluice/internal/version"
 )
 
@@ -68,7 +71,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	g, err := gateway.New(cfg, svc.Options(log, adminKey))
+	opts := svc.Options(log, adminKey)
+	if opts.Vault, err = masterKey(log); err != nil {
+		return err
+	}
+	g, err := gateway.New(cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -97,7 +104,57 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Auth.RequireKeys {
 		log.Info("gateway keys required on /v1 and passthrough (create one with `sluice keys create` or POST /admin/v1/keys)")
 	}
+	stopReload := watchReloads(ctx, g, cfg, log, func(c *config.Config) {
+		if *listen != "" {
+			c.Server.Listen = *listen
+		}
+	})
+	defer stopReload()
 	return g.Serve(ctx, ln)
+}
+
+// watchReloads reloads the config file on SIGHUP and, with
+// server.watch_config, when the file changes. A file that does not load
+// is rejected with its reasons logged; the running config keeps serving.
+// adjust reapplies command-line overrides. The returned func stops it.
+func watchReloads(ctx context.Context, g *gateway.Gateway, cfg *config.Config, log *slog.Logger, adjust func(*config.Config)) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := func(trigger string) {
+		if cfg.Path == "" {
+			log.Warn("config reload asked for, but the embedded default has no file to reload", "trigger", trigger)
+			return
+		}
+		log.Info("reloading the config", "trigger", trigger, "config", cfg.Path)
+		if err := g.ReloadFile(cfg.Path, adjust); err != nil {
+			log.Error("config reload rejected", "trigger", trigger, "error", err)
+		}
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reload("SIGHUP")
+			}
+		}
+	}()
+	if cfg.Path != "" {
+		log.Info("SIGHUP reloads the config file", "watch_config", cfg.Server.WatchConfig)
+	}
+	if cfg.Server.WatchConfig && cfg.Path != "" {
+		go func() {
+			if err := gateway.WatchConfig(ctx, cfg.Path, log, func() { reload("file change") }); err != nil {
+				log.Error("cannot watch the config file; SIGHUP still reloads it", "error", err)
+			}
+		}()
+	}
+	return func() {
+		signal.Stop(hup)
+		cancel()
+	}
 }
 
 // firstAdminKey creates an owner admin key when the store has no key at
@@ -121,6 +178,24 @@ func firstAdminKey(ctx context.Context, db *store.DB, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "\nsluice: created the first admin key (role owner, id %s). It is shown only this once:\n\n    %s\n\n"+
 		"Use it as Authorization: Bearer <key> on /admin/v1, e.g. to create gateway keys. Keep it secret.\n\n", k.ID, secret)
 	return nil
+}
+
+// masterKey reads SLUICE_MASTER_KEY, which unlocks the provider-key
+// vault. Unset, the vault stays locked (the gateway runs; stored provider
+// keys are not used and no more can be stored); malformed, the gateway
+// does not start. The key itself is never logged, only its fingerprint.
+func masterKey(log *slog.Logger) (*vault.Vault, error) {
+	raw := os.Getenv(vault.EnvMasterKey)
+	if raw == "" {
+		log.Info("provider-key vault locked: set " + vault.EnvMasterKey + " to store provider keys through /admin/v1/credentials")
+		return nil, nil
+	}
+	v, err := vault.ParseMasterKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	log.Info("provider-key vault unlocked", "master_id", v.ID())
+	return v, nil
 }
 
 // closeTimeout bounds the flush of queued records and spans at exit.

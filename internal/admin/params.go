@@ -142,6 +142,15 @@ func filterParam(f *store.LogFilter, name, v string) *llm.Error {
 		return rangeParam(&f.From, &f.To, name, v)
 	case "client_request_id":
 		f.ClientRequestID = v
+	case "mirror_of":
+		f.MirrorOf = v
+	case "mirrors":
+		switch v {
+		case store.MirrorsOnly, store.MirrorsExclude:
+			f.Mirrors = v
+		default:
+			return llm.BadRequest(name, "mirrors: want only or exclude, got %s", short(v))
+		}
 	case "model":
 		f.Model = v
 	case "provider":

@@ -97,11 +97,20 @@ func whereFilter(s *stmt, f LogFilter) error {
 	for _, c := range []struct{ col, val string }{
 		{"client_request_id", f.ClientRequestID},
 		{"provider", f.Provider}, {"key_id", f.KeyID}, {"tenant_id", f.TenantID},
-		{"team_id", f.TeamID}, {"cache_status", f.CacheStatus},
+		{"team_id", f.TeamID}, {"cache_status", f.CacheStatus}, {"mirror_of", f.MirrorOf},
 	} {
 		if c.val != "" {
 			s.sql(" AND " + c.col + " = ").arg(shortText(c.val))
 		}
+	}
+	switch f.Mirrors {
+	case "":
+	case MirrorsOnly:
+		s.sql(" AND mirror_of <> ''")
+	case MirrorsExclude:
+		s.sql(" AND mirror_of = ''")
+	default:
+		return fmt.Errorf("%w: mirrors %q (want only or exclude)", ErrBadQuery, f.Mirrors)
 	}
 	if f.Status != 0 {
 		s.sql(" AND status = ").arg(int64(f.Status))

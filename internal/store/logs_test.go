@@ -59,7 +59,7 @@ func fullRecord(id string, tm time.Time) Record {
 		LatencyMicros: 812345, TTFTMicros: 123456,
 		Metadata:    map[string]string{"user": `"alice"`, "n": "42", "beta": "true"},
 		RequestBody: []byte(`{"model":"chat-default"}`), ResponseBody: []byte{0, 1, 2, 0xff},
-		PayloadTruncated: true, UserAgent: "openai-python/1.0",
+		PayloadTruncated: true, UserAgent: "openai-python/1.0", MirrorOf: "req-primary",
 	}
 }
 
@@ -178,7 +178,7 @@ func testFilters(t *testing.T, db *DB) {
 			Status: 502, KeyID: "k1", TenantID: "t2", TeamID: "m1",
 			Metadata: map[string]string{"user": `"alice"`}},
 		{ID: "r4", Time: at(4 * time.Minute), ModelRequested: "chat-default", Model: "claude-sonnet", Provider: "anthropic",
-			Status: 201, KeyID: "k3", TenantID: "t2", TeamID: "m2", CacheStatus: "bypass"},
+			Status: 201, KeyID: "k3", TenantID: "t2", TeamID: "m2", CacheStatus: "bypass", MirrorOf: "r1"},
 	}
 	insert(t, db, recs...)
 	for _, tc := range []struct {
@@ -210,6 +210,10 @@ func testFilters(t *testing.T, db *DB) {
 		{"metadata missing key", LogFilter{Metadata: map[string]string{"nope": "1"}}, nil},
 		{"combined", LogFilter{TenantID: "t1", StatusClass: 2, Model: "gpt-4o"}, []string{"r1"}},
 		{"no match", LogFilter{Provider: "gemini"}, nil},
+		{"shadows of a request", LogFilter{MirrorOf: "r1"}, []string{"r4"}},
+		{"shadows of a request without any", LogFilter{MirrorOf: "r2"}, nil},
+		{"shadows only", LogFilter{Mirrors: MirrorsOnly}, []string{"r4"}},
+		{"client traffic only", LogFilter{Mirrors: MirrorsExclude}, []string{"r3", "r2", "r1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			page, err := db.QueryLogs(context.Background(), tc.f)
@@ -231,6 +235,7 @@ func testFilters(t *testing.T, db *DB) {
 		{"negative limit", LogFilter{Limit: -1}},
 		{"status class 6", LogFilter{StatusClass: 6}},
 		{"to before from", LogFilter{From: at(time.Hour), To: at(0)}},
+		{"mirrors neither only nor exclude", LogFilter{Mirrors: "all"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := db.QueryLogs(context.Background(), tc.f); !errors.Is(err, ErrBadQuery) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -42,9 +43,8 @@ func testMigration0003(t *testing.T, cfg Config, openRaw func() (*DB, error)) {
 		t.Fatalf("migrate to 0002: %v", err)
 	}
 	logs := []Record{fullRecord("req-1", t0), {ID: "req-2", Time: at(time.Second), Status: 500}}
-	if err := old.InsertLogs(ctx, logs); err != nil {
-		t.Fatalf("InsertLogs at 0002: %v", err)
-	}
+	logs[0].MirrorOf = "" // a column of 0005
+	insertLogsAt0002(t, old, logs)
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -104,5 +104,36 @@ func TestMigration0003Parity(t *testing.T) {
 	}
 	if d := cmp.Diff(objects(postgresDialect.migrations), objects(sqliteDialect.migrations)); d != "" {
 		t.Errorf("postgres (-) and sqlite (+) 0003 differ:\n%s", d)
+	}
+}
+
+// insertLogsAt0002 writes records as InsertLogs did at migration 0002:
+// without the columns later migrations added (at the end of logColumns,
+// from mirror_of on).
+func insertLogsAt0002(t *testing.T, db *DB, recs []Record) {
+	t.Helper()
+	ctx := context.Background()
+	n := slices.Index(logColumns, "mirror_of")
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	batch := make([]*Record, len(recs))
+	inserted := make(map[string]bool, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		s := db.d.stmt().sql("INSERT INTO request_logs (" + strings.Join(logColumns[:n], ", ") + ") VALUES ").
+			list(appendRecordArgs(nil, r)[:n])
+		if _, err := tx.ExecContext(ctx, s.String(), s.args...); err != nil {
+			t.Fatalf("insert at 0002: %v", err)
+		}
+		batch[i], inserted[r.ID] = r, true
+	}
+	if err := db.insertMetadata(ctx, tx, batch, inserted); err != nil {
+		t.Fatalf("insert metadata at 0002: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -90,6 +90,11 @@ type Record struct {
 	PayloadTruncated bool
 
 	UserAgent string
+
+	// MirrorOf is set on a shadow request's record (traffic mirroring):
+	// the ID of the client request it copied. Empty for every record of
+	// client traffic.
+	MirrorOf string
 }
 
 // LogFilter selects records. Zero fields do not filter. Results come
@@ -112,11 +117,22 @@ type LogFilter struct {
 	// Metadata keeps records whose metadata has every key with exactly
 	// that JSON text value.
 	Metadata map[string]string
+	// MirrorOf keeps the shadow records of that client request.
+	MirrorOf string
+	// Mirrors is "" (every record), MirrorsOnly (shadow records only) or
+	// MirrorsExclude (client traffic only).
+	Mirrors string
 	// Limit caps the page (default 50, max 1000).
 	Limit int
 	// Cursor continues after the last record of a previous page (Page.Next).
 	Cursor string
 }
+
+// LogFilter.Mirrors values.
+const (
+	MirrorsOnly    = "only"
+	MirrorsExclude = "exclude"
+)
 
 // Page is one page of records. Next is empty on the last page.
 type Page struct {

@@ -57,6 +57,9 @@ type RecordJSON struct {
 	ResponseBody     []byte            `json:"response_body"`
 	PayloadTruncated bool              `json:"payload_truncated"`
 	UserAgent        string            `json:"user_agent"`
+	// MirrorOf is written only when set, so a client request's line is
+	// what earlier versions wrote.
+	MirrorOf string `json:"mirror_of,omitempty"`
 }
 
 // writeSpoolLines writes recs to buf as spool lines, one RecordJSON object
