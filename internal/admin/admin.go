@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/auth"
 	"github.com/sluicehq/sluice/internal/store"
+	"github.com/sluicehq/sluice/internal/vault"
 )
 
 // Prefix is the path the admin API serves under; mount New's handler at
@@ -36,6 +38,28 @@ type Options struct {
 	// Disabled set), so the gateway's cache sees it at once. It runs on
 	// the request's goroutine and must not block. Nil: not called.
 	KeyChanged func(store.Key)
+	// ScopesChanged is called after a team or tenant was created,
+	// updated or deleted, so the gateway re-reads their policies and
+	// disabled flags at once. Its error is logged, not returned (the
+	// periodic refresh catches up). Nil: not called.
+	ScopesChanged func(ctx context.Context) error
+	// Vault seals the provider keys POST and PATCH /credentials store;
+	// nil (no SLUICE_MASTER_KEY) refuses those writes with 503
+	// "vault_locked", while reads still work.
+	Vault *vault.Vault
+	// ProviderNames returns the configured provider names, the only ones
+	// a credential may name. Nil: none (every credential is refused).
+	ProviderNames func() []string
+	// CredentialChanged is called, after the store has the change, with
+	// every credential created, updated or rotated (deleted true when it
+	// was deleted), so the gateway's key pool sees it at once. It runs on
+	// the request's goroutine and must not block for long. Nil: not called.
+	CredentialChanged func(c store.Credential, deleted bool)
+	// Health returns the providers with the live health of their targets
+	// (breakers, latency, in-flight) for GET /providers; it is called on
+	// each request and must be safe for concurrent use. Nil: the endpoint
+	// lists nothing.
+	Health func() []ProviderHealth
 	// Logger receives store failures (the cause of every 500), refused
 	// authentications and audit write failures, never a presented token
 	// or a key secret. Nil means slog.Default().
@@ -51,6 +75,9 @@ type server struct {
 	db         *store.DB // nil: no key, tenant, team or audit endpoints
 	auth       authenticator
 	keyChanged func(store.Key)
+	health     func() []ProviderHealth
+	creds      credentialOptions
+	scopes     func(ctx context.Context) error
 	log        *slog.Logger
 	now        func() time.Time
 	mux        *http.ServeMux
@@ -71,6 +98,9 @@ func New(opts Options) (http.Handler, error) {
 		db:         opts.Store,
 		auth:       newAuthenticator(opts.AdminKey, opts.Resolve),
 		keyChanged: opts.KeyChanged,
+		health:     opts.Health,
+		creds:      credentialOptions{vault: opts.Vault, providers: opts.ProviderNames, changed: opts.CredentialChanged},
+		scopes:     opts.ScopesChanged,
 		log:        opts.Logger,
 		now:        opts.Now,
 		mux:        http.NewServeMux(),
@@ -84,6 +114,12 @@ func New(opts Options) (http.Handler, error) {
 	if s.keyChanged == nil {
 		s.keyChanged = func(store.Key) {}
 	}
+	if s.creds.changed == nil {
+		s.creds.changed = func(store.Credential, bool) {}
+	}
+	if s.scopes == nil {
+		s.scopes = func(context.Context) error { return nil }
+	}
 	s.routes()
 	return s, nil
 }
@@ -94,6 +130,7 @@ func (s *server) routes() {
 	s.handle("/logs", methods{"GET": {h: s.handleLogs}})
 	s.handle("/logs/{id...}", methods{"GET": {h: s.handleLog}})
 	s.handle("/usage", methods{"GET": {h: s.handleUsage}})
+	s.handle("/providers", methods{"GET": {h: s.handleProviders}})
 	if s.db != nil {
 		s.handle("/keys", methods{"GET": {h: s.listKeys}, "POST": {action: "key.create", h: s.createKey}})
 		s.handle("/keys/{id}", methods{"GET": {h: s.getKey},
@@ -106,6 +143,13 @@ func (s *server) routes() {
 		s.handle("/teams/{id}", methods{"GET": {h: s.getTeam},
 			"PATCH": {action: "team.update", h: s.updateTeam}, "DELETE": {action: "team.delete", h: s.deleteTeam}})
 		s.handle("/audit", methods{"GET": {h: s.handleAudit}})
+		s.handle("/budgets", methods{"GET": {h: s.getBudget}})
+		s.handle("/events", methods{"GET": {h: s.handleEvents}})
+		s.handle("/credentials", methods{"GET": {h: s.listCredentials},
+			"POST": {action: "credential.create", h: s.createCredential}})
+		s.handle("/credentials/{id}", methods{"GET": {h: s.getCredential},
+			"PATCH":  {action: "credential.update", h: s.updateCredential},
+			"DELETE": {action: "credential.delete", h: s.deleteCredential}})
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound(r))
@@ -125,4 +169,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
+}
+
+// scopesChanged tells the gateway a team or tenant changed.
+func (s *server) scopesChanged(ctx context.Context) {
+	if err := s.scopes(ctx); err != nil {
+		s.log.Warn("admin: reloading teams and tenants into the key cache failed", "error", err)
+	}
 }

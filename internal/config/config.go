@@ -19,11 +19,23 @@ type Config struct {
 	Providers []Provider `yaml:"providers"`
 	// Models are virtual models: names clients call, mapped to targets.
 	Models []Model `yaml:"models"`
+	// Routes are conditional routes, tried in order before the router
+	// resolves the model; see Route. Empty: every request goes to the
+	// model it names.
+	Routes []Route `yaml:"routes"`
+	// Routing holds the retry, timeout, fallback, circuit-breaker and
+	// least-latency defaults; see Routing.
+	Routing Routing `yaml:"routing"`
 	// Mock runs the built-in mock provider in-process (the embedded default
 	// switches it on). Zero value: off.
 	Mock Mock `yaml:"mock"`
 	// Auth is who may call the gateway.
 	Auth Auth `yaml:"auth"`
+	// Limits is where rate-limit counters live and the per-IP limits;
+	// see Limits.
+	Limits Limits `yaml:"limits"`
+	// Budgets says how spend budgets are enforced; see Budgets.
+	Budgets Budgets `yaml:"budgets"`
 	// Store is where state and request logs are kept.
 	Store Store `yaml:"store"`
 	// RequestLog is the durable per-request log.
@@ -77,6 +89,9 @@ type Server struct {
 	ShutdownGrace Duration `yaml:"shutdown_grace"`
 	// DataDir holds the gateway's files (database, spool). Default "./data".
 	DataDir string `yaml:"data_dir"`
+	// WatchConfig reloads the config file when it changes on disk, as
+	// SIGHUP does. Default false.
+	WatchConfig bool `yaml:"watch_config"`
 }
 
 // Log configures the process log.
@@ -116,7 +131,25 @@ type Provider struct {
 	// between two chunks (a long healthy stream is never cut). Default 10m;
 	// an explicit 0 means no bound beyond the client's own.
 	Timeout Duration `yaml:"timeout"`
+	// Region tags where the provider runs ("eu", "us"; [a-z0-9-]); a
+	// caller pinned to regions reaches only targets tagged with one of
+	// them. Default "" (untagged: never reached by a pinned caller).
+	Region string `yaml:"region"`
+	// HealthCheck optionally probes the provider's model list on an
+	// interval; while it fails, the provider's targets are skipped like
+	// open breakers. Default off.
+	HealthCheck HealthCheck `yaml:"health_check"`
+	// KeySelection picks among the provider's keys stored in the vault
+	// (/admin/v1/credentials): "round_robin" (default) or "weighted" (by
+	// each key's weight). With no usable vault key, APIKey is sent.
+	KeySelection string `yaml:"key_selection,omitempty" json:",omitempty"`
 }
+
+// Key selections (Provider.KeySelection); "" is KeyRoundRobin.
+const (
+	KeyRoundRobin = "round_robin"
+	KeyWeighted   = "weighted"
+)
 
 // Model is a virtual model.
 type Model struct {
@@ -125,21 +158,43 @@ type Model struct {
 	Name string `yaml:"name"`
 	// Targets are tried per Strategy. At least one.
 	Targets []Target `yaml:"targets"`
-	// Strategy is "weighted" (default: pick by weight, fall back to the
-	// others on a retryable failure) or "fallback" (in order).
+	// Strategy orders the targets for each request: "weighted" (default:
+	// drawn by weight), "fallback" (in order), "least-latency" (fastest
+	// decaying average first, with some exploration), "least-busy" (fewest
+	// requests in flight first) or "cost" (cheapest catalog price first).
+	// The others follow as fallbacks on a retryable failure.
 	Strategy string `yaml:"strategy"`
+	// Retry, Timeouts and FallbackOn override routing's defaults key by
+	// key for this model.
+	Retry      Retry    `yaml:"retry"`
+	Timeouts   Timeouts `yaml:"timeouts"`
+	FallbackOn []string `yaml:"fallback_on"`
 }
 
-// Target is one provider model behind a virtual model.
+// Target is one provider model behind a virtual model, or another virtual
+// model (nesting: leave provider out and name the model).
 type Target struct {
-	// Provider names a configured provider. Required.
+	// Provider names a configured provider. Empty: Model names another
+	// virtual model, whose own strategy orders its targets in this
+	// target's place (cycles are rejected).
 	Provider string `yaml:"provider"`
-	// Model is the provider's own model name. Required.
+	// Model is the provider's own model name, or a virtual model's name
+	// when Provider is empty. Required.
 	Model string `yaml:"model"`
 	// Weight is the share of traffic under the weighted strategy. Default
 	// 1; an explicit 0 keeps the target for fallback only. At least one
 	// target of a model needs a weight above 0.
 	Weight int `yaml:"weight"`
+	// Region overrides the provider's region tag for this target.
+	Region string `yaml:"region"`
+	// ContextWindow is the model's context window in tokens, for
+	// fallback_on: [context_length] (which moves only to a target with a
+	// larger known window). Default 0: unknown.
+	ContextWindow int `yaml:"context_window"`
+	// MaxTokens caps the answer's max_tokens for this target (a request
+	// asking for more, or for no limit, is sent with the cap). Default 0:
+	// no cap.
+	MaxTokens int `yaml:"max_tokens"`
 }
 
 // Mock configures the in-process mock provider.

@@ -79,7 +79,8 @@ func TestDefault(t *testing.T) {
 			if diff := cmp.Diff(tt.want, summarize(c.Providers)); diff != "" {
 				t.Errorf("providers (-want +got):\n%s", diff)
 			}
-			wantModels := []Model{{Name: "chat-default", Strategy: "weighted", Targets: []Target{{Provider: "mock", Model: "echo", Weight: 1}}}}
+			wantModels := []Model{{Name: "chat-default", Strategy: "weighted", Targets: []Target{{Provider: "mock", Model: "echo", Weight: 1}},
+				Retry: c.Routing.Retry}}
 			if diff := cmp.Diff(wantModels, c.Models); diff != "" {
 				t.Errorf("models (-want +got):\n%s", diff)
 			}

@@ -65,6 +65,10 @@ func (c *Config) ApplyDefaults() {
 		c.Log.Format = defaultLogFormat
 	}
 	c.telemetryDefaults()
+	c.routeDefaults()
+	c.routingDefaults()
+	c.limitsDefaults()
+	c.budgetsDefaults()
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		if p.BaseURL == "" {
@@ -96,6 +100,7 @@ func (c *Config) telemetryDefaults() {
 	c.defaultTrue(&c.Auth.RequireKeys, "auth.require_keys")
 	c.defaultDuration(&c.Auth.KeyRefresh, "auth.key_refresh", defaultKeyRefresh)
 	c.defaultInt(&c.Auth.FailedPerMinute, "auth.failed_per_minute", defaultFailedPerMinute)
+	c.authDefaults()
 	st := &c.Store
 	if st.Driver == "" {
 		st.Driver = defaultStoreDriver

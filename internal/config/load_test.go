@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
@@ -27,6 +28,8 @@ func TestParseExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantRetry := Retry{MaxAttempts: 1, Backoff: "exponential", Delay: Duration(250 * time.Millisecond),
+		MaxDelay: Duration(10 * time.Second), Jitter: true, MaxRetryAfter: Duration(30 * time.Second)}
 	wantProvider := func(name, typ, base string) Provider {
 		return Provider{Name: name, Type: typ, BaseURL: base, APIKey: "sk-mock", Timeout: defaultProviderTimeout}
 	}
@@ -44,7 +47,12 @@ func TestParseExample(t *testing.T) {
 		Models: []Model{{
 			Name: "chat-default", Strategy: "weighted",
 			Targets: []Target{{Provider: "mock-a", Model: "gpt-4o-mini", Weight: 1}},
+			Retry:   wantRetry,
 		}},
+		Routing: Routing{Retry: wantRetry,
+			Breaker: Breaker{Enabled: true, ConsecutiveFailures: 5, ErrorRate: 0.5, Window: Duration(time.Minute),
+				MinRequests: 20, Cooldown: Duration(30 * time.Second), HalfOpenProbes: 1},
+			LeastLatency: LeastLatency{Decay: 0.3, Explore: 0.05}},
 		Store: Store{Driver: "sqlite", DSN: "data/sluice.db"},
 		RequestLog: RequestLog{
 			Enabled: true, QueueSize: defaultLogQueueSize, BatchSize: defaultLogBatchSize,
@@ -55,7 +63,12 @@ func TestParseExample(t *testing.T) {
 			Export: Export{Webhook: Webhook{BatchSize: defaultWebhookBatchSize,
 				FlushInterval: defaultWebhookFlush, MaxRetries: defaultWebhookRetries}},
 		},
-		Auth:    Auth{RequireKeys: true, KeyRefresh: defaultKeyRefresh, FailedPerMinute: defaultFailedPerMinute},
+		Auth: Auth{RequireKeys: true, KeyRefresh: defaultKeyRefresh, FailedPerMinute: defaultFailedPerMinute,
+			Spike: Spike{Factor: defaultSpikeFactor, Window: defaultSpikeWindow, Baseline: defaultSpikeBaseline,
+				MinRequests: defaultSpikeMinRequests, Cooldown: defaultSpikeCooldown}},
+		Limits: Limits{Backend: "memory", RedisPrefix: "sluice:", OnRedisError: "local", Replicas: 1,
+			BurstPercent: 2, TokenBurstPercent: 25, Window: Duration(time.Minute)},
+		Budgets: Budgets{AlertPercent: defaultBudgetAlertPercent, FlushInterval: defaultBudgetFlushInterval},
 		Metrics: Metrics{Enabled: true},
 		Tracing: Tracing{ServiceName: "sluice", SampleRatio: 1},
 		Path:    "example.yaml",
@@ -227,7 +240,8 @@ func TestDocsExamples(t *testing.T) {
 			continue
 		}
 		if _, err := parse([]byte(b[1]), "example", lookupIn(with(map[string]string{"AZURE_OPENAI_API_KEY": "x", "CLAUDE_KEY": "x",
-			"SLUICE_DATABASE_URL": "postgres://sluice@db.internal/sluice", "LOG_SINK_TOKEN": "x"}))); err != nil {
+			"SLUICE_DATABASE_URL": "postgres://sluice@db.internal/sluice", "LOG_SINK_TOKEN": "x",
+			"SLUICE_REDIS_URL": "redis://cache.internal:6379/0"}))); err != nil {
 			t.Errorf("example %d: %v", i+1, err)
 		}
 	}

@@ -32,12 +32,16 @@ func (c *Config) validate() []*Error {
 	v.log()
 	v.mock()
 	v.auth()
+	v.limits()
+	v.budgets()
 	v.store()
 	v.requestLog()
 	v.tracing()
 	v.pricing()
 	names := v.providers()
 	v.models(names)
+	v.routing()
+	v.routes(names)
 	return v.errs
 }
 

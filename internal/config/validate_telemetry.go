@@ -14,6 +14,8 @@ func (v *validator) auth() {
 	if v.c.Auth.FailedPerMinute < 0 {
 		v.bad("auth.failed_per_minute", "must not be negative (0 switches the limit off)")
 	}
+	v.jwt()
+	v.spike()
 }
 
 func (v *validator) store() {

@@ -249,7 +249,7 @@ func TestParseValidationErrors(t *testing.T) {
 		{
 			name: "unknown strategy",
 			src:  okProvider + target + "    strategy: random\n",
-			want: []string{`sluice.yaml:9: models[0].strategy: must be weighted or fallback, got "random"`},
+			want: []string{`sluice.yaml:9: models[0].strategy: must be one of weighted, fallback, least-latency, least-busy, cost, got "random"`},
 		},
 		{
 			name: "no targets",

@@ -35,7 +35,7 @@ const (
 // JSON text ("abc" with quotes, 42, true), the form log filters compare.
 // An absent header gives nil.
 func parseMetadata(h http.Header) (map[string]string, error) {
-	v := h.Get(headerMetadata)
+	v := headerValue(h, headerMetadata)
 	if v == "" {
 		return nil, nil
 	}
@@ -96,6 +96,16 @@ func metadataText(raw json.RawMessage) string {
 	return string(raw)
 }
 
+// headerValue is h.Get(key) for a key in canonical form, without
+// canonicalising it again on every request (TestControlHeadersCanonical
+// checks the keys).
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // parseBoolHeader reads a "true"/"false" control; absent gives (false, false).
 func parseBoolHeader(h http.Header, name string) (value, set bool, err error) {
 	switch v := h.Get(name); strings.ToLower(v) {
@@ -126,7 +136,7 @@ func (g *Gateway) readControls(r *http.Request, body []byte) error {
 		return err
 	}
 	ri.metadata = md
-	if v := r.Header.Get(headerCustomCost); v != "" {
+	if v := headerValue(r.Header, headerCustomCost); v != "" {
 		p, err := usage.ParseCustomCost(v)
 		if err != nil {
 			e := badControl(headerCustomCost, "")

@@ -23,7 +23,8 @@ func (g *Gateway) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, formatOpenAI, err)
 		return
 	}
-	ex := &Exchange{Op: OpEmbeddings, Embeddings: req}
+	ex := infoFrom(r.Context()).newExchange()
+	ex.Op, ex.Embeddings = OpEmbeddings, req
 	if !g.run(w, r, ex, req.Model, formatOpenAI) {
 		return
 	}

@@ -80,7 +80,14 @@ func newEnv(t *testing.T) *testEnv {
 // not appear in envConfig).
 func newEnvWith(t *testing.T, extra string) *testEnv {
 	t.Helper()
-	m := mock.New(mock.Options{StreamChunks: 4})
+	return newEnvMock(t, mock.Options{StreamChunks: 4}, extra)
+}
+
+// newEnvMock is newEnvWith with the mock built from opts (e.g. a
+// ChunkInterval for slow streams).
+func newEnvMock(t *testing.T, opts mock.Options, extra string) *testEnv {
+	t.Helper()
+	m := mock.New(opts)
 	ms := httptest.NewServer(m)
 	t.Cleanup(ms.Close)
 	text := strings.NewReplacer("MOCK", ms.URL, "DATADIR", t.TempDir()).Replace(envConfig)

@@ -28,6 +28,8 @@ type Exchange struct {
 	Op    Operation
 	// Header is the client's request header, read-only.
 	Header http.Header
+	// ClientIP is the address the request came from (per-IP limits).
+	ClientIP string
 
 	// Request is the canonical chat request (OpChat). Stages may replace it
 	// but must not modify one they did not create: clone it first.
@@ -35,8 +37,13 @@ type Exchange struct {
 	// Embeddings is the canonical embeddings request (OpEmbeddings).
 	Embeddings *llm.EmbeddingsRequest
 
+	// Route is the name of the conditional route the request matched
+	// (config routes:); "" when none did.
+	Route string
+
 	// Target is the candidate that answered (or failed last); Attempts is
-	// how many candidates were tried.
+	// how many upstream attempts were made, retries and fallbacks
+	// included.
 	Target   router.Target
 	Attempts int
 
@@ -64,6 +71,14 @@ type Exchange struct {
 	streamEnded    bool
 	streamFinished bool
 	usageFinal     bool
+
+	// limits is what the limits stage took for this request, for the
+	// x-ratelimit-* headers and the reconciliation in settle; nil when
+	// nothing limits the caller.
+	limits *limitGrant
+	// budget is the caller's tightest budget as the budget stage found
+	// it, for x-sluice-budget-remaining-usd; Budget 0 when none applies.
+	budget budgetStatus
 }
 
 // Handler runs an exchange. It returns an error (an *llm.Error to tell the

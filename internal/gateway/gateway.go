@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/admin"
+	"github.com/sluicehq/sluice/internal/auth"
+	"github.com/sluicehq/sluice/internal/budget"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/limit"
 	"github.com/sluicehq/sluice/internal/mock"
@@ -18,38 +21,63 @@ import (
 	"github.com/sluicehq/sluice/internal/store"
 	"github.com/sluicehq/sluice/internal/telemetry"
 	"github.com/sluicehq/sluice/internal/usage"
+	"github.com/sluicehq/sluice/internal/vault"
 )
 
 // Gateway is a configured Sluice: providers, router, pipeline and HTTP
 // surface. Create it with New, serve Handler, and Close it when done.
 type Gateway struct {
-	cfg      *config.Config
-	log      *slog.Logger
+	// cfg is the config the gateway started with: the settings only a
+	// restart changes. What a reload changes lives in snap.
+	cfg *config.Config
+	log *slog.Logger
+	// snap is the current config snapshot (router, routes, prices, model
+	// catalog, passthrough proxies); Reload swaps it. See reload.go.
+	snap     atomic.Pointer[snapshot]
+	reloadMu sync.Mutex // one Reload at a time
 	client   *http.Client
-	router   atomic.Pointer[router.Router]
 	pipe     Handler
-	proxies  map[string]*httputil.ReverseProxy
-	models   *modelCatalog
-	handler  http.Handler
-	mux      *http.ServeMux // the routes, inside the transport middleware
-	draining atomic.Bool
-	stopMock func()
-	// advertised holds each provider's configured model list (the mock's
-	// included), for /v1/models; providerTypes maps provider names to
-	// catalog types (for prices and trace attributes).
-	advertised    map[string][]string
-	providerTypes map[string]string
+	// mirrorPipe runs shadow requests (no routes, no policy stages).
+	mirrorPipe Handler
+	mirrors    *mirrors
+	handler    http.Handler
+	mux        *http.ServeMux // the routes, inside the transport middleware
+	draining   atomic.Bool
+	stopMock   func()
+	// mockBase is the in-process mock's base URL; "" when mock is off.
+	mockBase string
 
 	records  *telemetry.Pipeline // nil: no request log
 	metrics  *telemetry.Metrics  // nil: metrics off
 	tracer   *telemetry.Tracer   // nil: tracing off
-	prices   *usage.Catalog
 	payloads config.Payloads
 	admin    http.Handler // nil: no admin API
 	keys     *keyCache    // nil without a store: no key can be checked
 	// authFails counts failed key checks per client IP; nil when
 	// auth.failed_per_minute is 0.
 	authFails limit.Limiter
+	// events writes alert events (g.event); nil without a store.
+	events *eventSink
+	// limits enforces the rate limits (limits.go); never nil once New
+	// has built the pipeline.
+	limits *rateLimits
+	// budgets tracks spend against key, team and tenant budgets (see
+	// budget.go); nil without a store. stopBudgets writes the rest.
+	budgets     *budget.Tracker
+	stopBudgets func()
+	// jwt checks JWT credentials (auth.jwt); nil when not configured.
+	jwt *auth.JWTValidator
+	// spike throttles traffic spikes (auth.spike); nil when off.
+	spike *spikeGuard
+	// creds holds the vault's provider keys (credentials.go); nil
+	// without a store.
+	creds *credPool
+	// health is the live state of every upstream target (breakers,
+	// latency, in-flight); it outlives reloads.
+	health *router.Health
+	// checks runs the providers' active health checks; nil before New
+	// has built the first snapshot.
+	checks *healthChecker
 }
 
 // Options are the gateway's dependencies beyond its config.
@@ -69,6 +97,13 @@ type Options struct {
 	AdminKey string
 	// Tracer makes a span per request and upstream attempt. Nil: none.
 	Tracer *telemetry.Tracer
+	// Now is the clock of budget periods (which day, week or month a
+	// request's spend belongs to). Nil means time.Now.
+	Now func() time.Time
+	// Vault opens the provider keys stored through /admin/v1/credentials
+	// and seals new ones; it holds SLUICE_MASTER_KEY. Nil: stored keys
+	// are not used and the admin API refuses to store more.
+	Vault *vault.Vault
 }
 
 // New builds a gateway from a validated config. With cfg.Mock.Enabled it
@@ -86,39 +121,22 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.client == nil {
 		g.client = provider.NewHTTPClient()
 	}
-	pcfgs := make([]provider.Config, 0, len(cfg.Providers)+1)
+	g.mirrors = newMirrors()
+	g.health = router.NewHealth(healthConfig(&cfg.Routing), nil)
 	if cfg.Mock.Enabled {
 		base, stop, err := mock.Start(mock.Options{Latency: cfg.Mock.Latency.Std()})
 		if err != nil {
 			return nil, fmt.Errorf("gateway: start mock provider: %w", err)
 		}
-		g.stopMock = stop
-		pcfgs = append(pcfgs, provider.Config{Name: "mock", Type: "openai", BaseURL: base + "/v1",
-			APIKey: "mock", Models: []string{"echo"}})
+		g.stopMock, g.mockBase = stop, base
 	}
-	for _, p := range cfg.Providers {
-		pcfgs = append(pcfgs, provider.Config{
-			Name: p.Name, Type: p.Type, BaseURL: p.BaseURL, APIKey: p.APIKey.Value(),
-			APIVersion: p.APIVersion, Headers: p.Headers, Models: p.Models, Timeout: p.Timeout.Std(),
-		})
-	}
-	g.advertised = make(map[string][]string, len(pcfgs))
-	g.providerTypes = make(map[string]string, len(pcfgs))
-	for _, pc := range pcfgs {
-		g.advertised[pc.Name] = pc.Models
-		g.providerTypes[pc.Name] = pc.Type
-	}
-	if cfg.Mock.Enabled {
-		g.providerTypes["mock"] = "mock" // priced by the catalog's test entry
-	}
-	prices, err := priceCatalog(cfg.Pricing)
-	if err != nil {
-		g.Close()
-		return nil, err
-	}
-	g.prices = prices
 	if cfg.Metrics.Enabled {
 		g.metrics = telemetry.NewMetrics(telemetry.MetricsConfig{PerKeyLabels: cfg.Metrics.PerKeyLabels})
+		g.metrics.RegisterTargets(g.targetGauges)
+	}
+	if err := g.buildAuth(cfg); err != nil {
+		g.Close()
+		return nil, err
 	}
 	switch {
 	case opts.Store != nil:
@@ -128,28 +146,43 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: load keys: %w", err)
 		}
 		g.keys = kc
-		if cfg.Auth.FailedPerMinute > 0 {
-			g.authFails = limit.NewMemory(nil)
+		g.events = newEventSink(opts.Store, g.log)
+		if err := g.startBudgets(opts.Store, opts.Now); err != nil {
+			g.Close()
+			return nil, err
+		}
+		g.creds, err = newCredPool(context.Background(), opts.Store, opts.Vault, g.log, cfg.Auth.KeyRefresh.Std(), g.event)
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: load provider keys: %w", err)
 		}
 		adm, err := admin.New(admin.Options{Logs: opts.Store, Store: opts.Store, AdminKey: opts.AdminKey,
-			Resolve: kc.ResolveAdmin, KeyChanged: kc.Apply, Logger: g.log})
+			Resolve: g.resolveAdmin, KeyChanged: kc.Apply, Health: g.providerHealth, ScopesChanged: kc.ReloadScopes, Logger: g.log,
+			Vault: opts.Vault, ProviderNames: g.providerNames, CredentialChanged: g.credentialChanged})
 		if err != nil {
 			g.Close()
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
-		g.admin = adm
-	case cfg.Auth.RequireKeys:
+		g.admin = g.guardAdmin(adm)
+	case cfg.Auth.RequireKeys && g.jwt == nil:
 		g.Close()
 		return nil, errors.New("gateway: auth.require_keys is on but there is no store to hold keys")
 	}
-	rt, proxies, err := buildRouter(cfg, pcfgs, g.client, g.log)
+	s, err := g.buildSnapshot(cfg)
 	if err != nil {
 		g.Close()
 		return nil, err
 	}
-	g.router.Store(rt)
+	g.snap.Store(s)
 	if g.metrics != nil {
-		g.metrics.SetKnownModels(g.knownModels(rt))
+		g.metrics.SetKnownModels(g.knownModels(s))
+		g.mirrors.register(g.metrics.Registry())
+		if g.events != nil {
+			g.events.register(g.metrics.Registry())
+		}
+		if g.spike != nil {
+			g.spike.register(g.metrics.Registry())
+		}
 		if g.records != nil {
 			p := g.records
 			g.metrics.RegisterQueue(
@@ -158,22 +191,26 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 				func() uint64 { return uint64(p.Stats().Spooled) })
 		}
 	}
-	g.proxies = proxies
-	g.models = newModelCatalog(g)
+	if g.limits, err = newRateLimits(cfg.Limits, g.metrics, g.log); err != nil {
+		g.Close()
+		return nil, err
+	}
 	g.pipe = g.pipeline()
+	g.mirrorPipe = chain(HandlerFunc(g.dispatch), usageStage)
 	g.handler = g.routes()
+	g.checks = startHealthChecks(g)
 	return g, nil
 }
 
 // knownModels lists the model names clients can call: virtual models, and
 // each advertised model bare and as "provider/model". Metrics label other
 // names "other", so a client cannot grow the series without bound.
-func (g *Gateway) knownModels(rt *router.Router) []string {
+func (g *Gateway) knownModels(s *snapshot) []string {
 	var names []string
-	for _, vm := range rt.VirtualModels() {
+	for _, vm := range s.router.VirtualModels() {
 		names = append(names, vm.Name)
 	}
-	for p, ms := range g.advertised {
+	for p, ms := range s.advertised {
 		for _, m := range ms {
 			names = append(names, m, p+"/"+m)
 		}
@@ -204,60 +241,26 @@ func priceCatalog(ps []config.Price) (*usage.Catalog, error) {
 	return usage.Default().WithOverrides(over), nil
 }
 
-// buildRouter constructs every provider and the router over them.
-func buildRouter(cfg *config.Config, pcfgs []provider.Config, client *http.Client, log *slog.Logger) (*router.Router, map[string]*httputil.ReverseProxy, error) {
-	var errs []error
-	byName := make(map[string]provider.Provider, len(pcfgs))
-	rps := make([]router.Provider, 0, len(pcfgs))
-	proxies := make(map[string]*httputil.ReverseProxy)
-	for _, pc := range pcfgs {
-		pc.Client = client
-		p, err := newProvider(pc)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("provider %q: %w", pc.Name, err))
-			continue
-		}
-		byName[pc.Name] = p
-		rps = append(rps, router.Provider{Provider: p, Models: pc.Models})
-		if pt, ok := p.(provider.Passthrough); ok {
-			proxies[pc.Name] = newPassthroughProxy(pt, client.Transport, log)
-		}
-	}
-	if len(errs) > 0 {
-		return nil, nil, fmt.Errorf("gateway: %w", errors.Join(errs...))
-	}
-	vms := make([]router.VirtualModel, 0, len(cfg.Models))
-	for _, m := range cfg.Models {
-		vm := router.VirtualModel{Name: m.Name, Strategy: m.Strategy}
-		for _, t := range m.Targets {
-			p := byName[t.Provider]
-			if p == nil {
-				return nil, nil, fmt.Errorf("gateway: model %q: unknown provider %q", m.Name, t.Provider)
-			}
-			vm.Targets = append(vm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight})
-		}
-		vms = append(vms, vm)
-	}
-	rt, err := router.New(rps, vms)
-	if err != nil {
-		return nil, nil, fmt.Errorf("gateway: %w", err)
-	}
-	return rt, proxies, nil
-}
-
 // Handler returns the gateway's HTTP handler, transport middleware included.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
-// Router returns the current router.
-func (g *Gateway) Router() *router.Router { return g.router.Load() }
+// Router returns the current router (Reload replaces it).
+func (g *Gateway) Router() *router.Router { return g.snap.Load().router }
 
 // Close stops what New started (the mock provider). It does not stop a
 // server serving Handler; see Serve.
 func (g *Gateway) Close() {
+	g.checks.stop()
+	g.checks = nil
+	g.mirrors.close()
+	g.limits.close()
+	g.closeBudgets() // before the events: its last sync may alert
+	g.creds.Close()
 	if g.keys != nil {
 		g.keys.Close()
 		g.keys = nil
 	}
+	g.events.close() // last: what closes before it may still record events
 	if g.stopMock != nil {
 		g.stopMock()
 		g.stopMock = nil

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
@@ -27,11 +26,12 @@ const maxRequestIDLen = 128
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ri := &requestInfo{id: newRequestID()}
-		if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
+		if id := headerValue(r.Header, "X-Request-Id"); validRequestID(id) {
 			ri.clientID = id
 		}
-		w.Header().Set("X-Request-Id", ri.id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
+		ri.setHeader(w.Header(), "X-Request-Id", hdrRequestID, ri.id)
+		ri.ctx = infoContext{Context: r.Context(), ri: ri}
+		next.ServeHTTP(w, r.WithContext(&ri.ctx))
 	})
 }
 
@@ -128,7 +128,11 @@ func (g *Gateway) logAccess(r *http.Request, ri *requestInfo, status int, d time
 // how a handler aborts a response already under way.
 func (g *Gateway) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
+		// observe's writer already says whether anything was written.
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w}
+		}
 		defer func() {
 			v := recover()
 			if v == nil {
@@ -150,14 +154,18 @@ func (g *Gateway) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps request bodies at max bytes.
+// limitBody caps request bodies at max bytes. A body of a stated length
+// cannot be longer (the server's body reader ends at Content-Length), so
+// only bodies of unknown length are wrapped.
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
 			writeError(w, r, formatFor(r), tooLarge(max))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, max)
+		if r.ContentLength <= 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -67,5 +68,79 @@ func TestRequestIDs(t *testing.T) {
 	}
 	if b := newRequestID(); b[:9] < a[:9] {
 		t.Errorf("ids do not sort by time: %s then %s", a, b)
+	}
+}
+
+// TestControlHeadersCanonical guards headerValue's callers: a key that is
+// not in canonical form would never match.
+func TestControlHeadersCanonical(t *testing.T) {
+	for _, k := range []string{headerMetadata, headerCustomCost, headerLogPayload, "X-Request-Id"} {
+		if c := http.CanonicalHeaderKey(k); c != k {
+			t.Errorf("%q is not canonical (%q)", k, c)
+		}
+	}
+}
+
+// TestRecovererBehindObserve: behind observe's status writer (which the
+// recoverer reuses) a panic after the first byte still cuts the response,
+// and one before it still answers 500.
+func TestRecovererBehindObserve(t *testing.T) {
+	g := &Gateway{log: slog.New(slog.DiscardHandler)}
+	late := g.recoverer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("partial"))
+		panic("late failure")
+	}))
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("recovered %v, want http.ErrAbortHandler", v)
+			}
+		}()
+		late.ServeHTTP(&statusWriter{ResponseWriter: httptest.NewRecorder()}, httptest.NewRequest(http.MethodGet, "/", nil))
+	}()
+	early := g.recoverer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("early failure") }))
+	rec := httptest.NewRecorder()
+	sw := &statusWriter{ResponseWriter: rec}
+	early.ServeHTTP(sw, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusInternalServerError || sw.status != http.StatusInternalServerError {
+		t.Errorf("status %d (recorded %d), want 500", rec.Code, sw.status)
+	}
+}
+
+// TestSharedHeaderValues: the header values the gateway shares between
+// responses (and keeps in requestInfo) are never written through: adding
+// a value copies them.
+func TestSharedHeaderValues(t *testing.T) {
+	ri := &requestInfo{}
+	h := http.Header{}
+	h["Content-Type"] = jsonContentType
+	ri.setHeader(h, "X-Request-Id", hdrRequestID, "id-1")
+	h.Add("Content-Type", "text/plain")
+	h.Add("X-Request-Id", "id-2")
+	if len(jsonContentType) != 1 || jsonContentType[0] != "application/json" || ri.hdr[hdrRequestID+1] != "" {
+		t.Fatalf("shared values changed: %q, %q", jsonContentType, ri.hdr)
+	}
+	if got := h.Values("X-Request-Id"); len(got) != 2 || got[0] != "id-1" || got[1] != "id-2" {
+		t.Errorf("X-Request-Id = %q", got)
+	}
+}
+
+// TestInfoContext: the request's info is found through contexts derived
+// from the one requestID makes, which passes other values through.
+func TestInfoContext(t *testing.T) {
+	type key struct{}
+	var got *requestInfo
+	var other any
+	h := requestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		got, other = infoFrom(ctx), ctx.Value(key{})
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req = req.WithContext(context.WithValue(req.Context(), key{}, "v"))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got == nil || got.id == "" || got.id != rec.Header().Get("X-Request-Id") || other != "v" {
+		t.Errorf("info %+v, other value %v, header %q", got, other, rec.Header().Get("X-Request-Id"))
 	}
 }

@@ -29,6 +29,7 @@ const (
 // refreshed after modelsRetry rather than modelsTTL.
 type modelCatalog struct {
 	g        *Gateway
+	s        *snapshot // the config the list is made from
 	mu       sync.Mutex
 	models   []llm.Model
 	expires  time.Time
@@ -38,7 +39,7 @@ type modelCatalog struct {
 // modelsRetry is how soon a list with a failed provider is fetched again.
 const modelsRetry = 30 * time.Second
 
-func newModelCatalog(g *Gateway) *modelCatalog { return &modelCatalog{g: g} }
+func newModelCatalog(g *Gateway, s *snapshot) *modelCatalog { return &modelCatalog{g: g, s: s} }
 
 // list returns the catalog. The first call waits for a fetch (or for ctx);
 // later ones answer from memory and start a background refresh when the
@@ -67,7 +68,7 @@ func (c *modelCatalog) list(ctx context.Context) []llm.Model {
 }
 
 func (c *modelCatalog) refresh(done chan struct{}) {
-	rt := c.g.router.Load()
+	rt := c.s.router
 	now := time.Now().Unix()
 	var out []llm.Model
 	for _, vm := range rt.VirtualModels() {
@@ -110,7 +111,7 @@ func (c *modelCatalog) refresh(done chan struct{}) {
 				ids = append(ids, llm.Model{ID: p.Name() + "/" + m.ID, OwnedBy: p.Name(), Created: m.Created})
 			}
 		}
-		for _, id := range c.g.advertised[p.Name()] {
+		for _, id := range c.s.advertised[p.Name()] {
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, llm.Model{ID: p.Name() + "/" + id, OwnedBy: p.Name(), Created: now})
@@ -130,7 +131,7 @@ func (c *modelCatalog) refresh(done chan struct{}) {
 
 // handleModels serves GET /v1/models.
 func (g *Gateway) handleModels(w http.ResponseWriter, r *http.Request) {
-	models := g.models.list(r.Context())
+	models := g.current().models.list(r.Context())
 	if p := infoFrom(r.Context()).principal; p != nil && len(p.Models) > 0 {
 		// Each caller sees only what its key may use.
 		allowed := make([]llm.Model, 0, len(models))
@@ -159,14 +160,15 @@ func (g *Gateway) handleModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var found *llm.Model
-	for _, m := range g.models.list(r.Context()) {
+	s := g.current()
+	for _, m := range s.models.list(r.Context()) {
 		if m.ID == id {
 			found = &m
 			break
 		}
 	}
 	if found == nil {
-		ts, err := g.router.Load().Resolve(id)
+		ts, err := s.router.Resolve(id)
 		if err != nil {
 			writeError(w, r, formatOpenAI, err)
 			return

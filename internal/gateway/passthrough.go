@@ -7,6 +7,8 @@ import (
 	"net/http/httputil"
 	"strings"
 
+	"github.com/sluicehq/sluice/internal/auth"
+	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
 )
@@ -27,7 +29,7 @@ var clientCredentialHeaders = []string{
 // client can never choose the host.
 func (g *Gateway) handlePassthrough(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("provider")
-	rp, ok := g.proxies[name]
+	rp, ok := g.current().proxies[name]
 	if !ok {
 		// Not an LLM request (a scanner's /wp-admin/x, a typo): answered,
 		// logged, but not recorded or counted as one.
@@ -37,18 +39,52 @@ func (g *Gateway) handlePassthrough(w http.ResponseWriter, r *http.Request) {
 	}
 	ri := infoFrom(r.Context())
 	ri.provider = name
-	if p := ri.principal; p != nil && len(p.Models) > 0 {
-		// The body is not read here, so the model cannot be checked.
-		writeError(w, r, formatOpenAI, &llm.Error{Status: http.StatusForbidden, Type: llm.TypePermission,
-			Code: "model_not_allowed", Fault: llm.FaultCaller,
-			Message: "this key is limited to some models and may not use provider passthrough"})
+	if err := passthroughAllowed(ri.principal, g.current().cfg.ProviderByName(name)); err != nil {
+		writeError(w, r, formatOpenAI, err)
 		return
 	}
 	if err := g.readControls(r, nil); err != nil {
 		writeError(w, r, formatOpenAI, err)
 		return
 	}
+	release, err := g.limitPassthrough(r)
+	if err != nil {
+		writeError(w, r, formatOpenAI, err)
+		return
+	}
+	defer release()
 	rp.ServeHTTP(w, r)
+}
+
+// passthroughAllowed refuses passthrough to a caller it could not hold to
+// its policy: the body is neither read nor priced here, so a model list
+// (the key's, its team's or its tenant's) cannot be checked and a budget
+// could not be charged. A caller pinned to regions may reach only a
+// provider tagged with one of them (pc is nil for the built-in mock,
+// which has no region).
+func passthroughAllowed(p *auth.Principal, pc *config.Provider) *llm.Error {
+	if p == nil {
+		return nil
+	}
+	refuse := func(code, why string) *llm.Error {
+		return &llm.Error{Status: http.StatusForbidden, Type: llm.TypePermission, Code: code,
+			Fault: llm.FaultCaller, Message: why + " and may not use provider passthrough"}
+	}
+	switch {
+	case len(p.Models) > 0 || len(p.Team.Models) > 0 || len(p.Tenant.Models) > 0:
+		return refuse("model_not_allowed", "this key is limited to some models")
+	case p.BudgetMicros > 0 || p.Team.BudgetMicros > 0 || p.Tenant.BudgetMicros > 0:
+		return refuse("budget_not_supported", "this key has a budget (passthrough answers are not priced)")
+	case p.Pinned():
+		region := ""
+		if pc != nil {
+			region = pc.Region
+		}
+		if !p.AllowsRegion(region) {
+			return refuse("region_not_allowed", "this key is limited to some regions")
+		}
+	}
+	return nil
 }
 
 func newPassthroughProxy(p provider.Passthrough, transport http.RoundTripper, log *slog.Logger) *httputil.ReverseProxy {

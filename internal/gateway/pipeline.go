@@ -17,36 +17,94 @@ import (
 // pipeline returns the LLM stages in the order a request meets them. The
 // order is reviewed here and nowhere else:
 //
+//	routes   — pins the config snapshot; the first matching conditional
+//	           route may rewrite the model and mirror the request
 //	usage    — records token usage from the response or as the stream passes
+//	limits   — rate limits of the key, team, tenant and client IP: 429
+//	           rate_limit_exceeded when one is spent; holds a concurrency
+//	           slot until the answer (or its stream) ends
+//	budget   — 429 budget_exceeded once the key's, team's or tenant's
+//	           budget is spent (the cost is counted when a request finishes)
 //	dispatch — the router picks candidates; the provider is called
 //
 // Policy stages (guardrails, limits, cache) go between usage and dispatch
 // as they are built.
 func (g *Gateway) pipeline() Handler {
 	return chain(HandlerFunc(g.dispatch),
+		g.routesStage,
 		usageStage,
+		g.limitsStage,
+		g.budgetStage,
 	)
 }
 
-// dispatch resolves the requested model and calls the candidates in order
-// until one answers.
+// dispatch plans the request with the router (the model's strategy
+// orders its targets; a caller pinned to regions keeps only targets in
+// them) and runs the plan: retries, fallbacks, breakers and timeouts are
+// the router's (see router.Run). The x-sluice-* routing headers override
+// the model's policy for this request.
 func (g *Gateway) dispatch(ctx context.Context, ex *Exchange) error {
-	rt := g.router.Load()
+	rt := g.snapFor(ctx).router
 	var model string
+	stream := false
 	if ex.Op == OpEmbeddings {
 		model = ex.Embeddings.Model
 	} else {
-		model = ex.Request.Model
+		model, stream = ex.Request.Model, ex.Request.Stream
 	}
-	candidates, err := rt.Resolve(model)
+	req := router.Request{Model: model, Stream: stream}
+	if p := infoFrom(ctx).principal; p.Pinned() {
+		req.Regions = p
+	}
+	var buf [8]router.Target
+	plan, err := rt.Plan(buf[:0], req)
+	if ex.Route == "" {
+		ex.Route = "direct"
+		if plan.Virtual != nil {
+			ex.Route = plan.Virtual.Name
+		}
+	}
 	if err != nil {
 		return err
 	}
-	t, n, err := router.Do(ctx, candidates, func(ctx context.Context, t router.Target) error {
-		return g.attempt(ctx, ex, t)
+	if err := applyRoutingControls(ex.Header, &plan.Policy); err != nil {
+		return err
+	}
+	var rs *routedStream
+	if stream {
+		rs = &routedStream{}
+	}
+	if stream && plan.Policy.Idle > 0 {
+		// A context of its own, which the idle timer cancels.
+		rs.ctx = ctx
+		ctx, rs.cancel = context.WithCancelCause(ctx)
+		rs.sctx, rs.idleFor = ctx, plan.Policy.Idle
+		cancel := rs.cancel
+		rs.idle = time.AfterFunc(time.Hour, func() { cancel(errStreamIdle) })
+		rs.idle.Stop()
+	}
+	res := rt.Run(ctx, &plan, func(ctx context.Context, t router.Target) error {
+		err := g.attempt(ctx, ex, t)
+		if err != nil {
+			g.noteAttemptFailure(ctx, ex, t, err)
+		}
+		return err
 	})
-	ex.Target, ex.Attempts = t, n
-	return err
+	ex.Target, ex.Attempts = res.Target, res.Attempts
+	if g.metrics != nil && (res.Retries > 0 || res.Fallbacks > 0) {
+		g.metrics.RoutingRetries(res.Target.Provider.Name(), res.Retries, res.Fallbacks)
+	}
+	if res.Err != nil {
+		if rs != nil && rs.cancel != nil {
+			rs.cancel(nil)
+		}
+		return res.Err
+	}
+	if rs != nil {
+		rs.Stream, rs.res = ex.Stream, &res
+		ex.Stream = rs
+	}
+	return nil
 }
 
 // attempt calls one target, with a trace span and an error count.
@@ -58,7 +116,7 @@ func (g *Gateway) attempt(ctx context.Context, ex *Exchange, t router.Target) er
 		if ex.Op == OpEmbeddings {
 			op = "embeddings"
 		}
-		ctx, span = g.tracer.StartAttempt(ctx, op, g.providerTypes[name], t.Model)
+		ctx, span = g.tracer.StartAttempt(ctx, op, g.snapFor(ctx).providerTypes[name], t.Model)
 	}
 	err := call(ctx, ex, t)
 	if span != nil {
@@ -74,7 +132,8 @@ func (g *Gateway) attempt(ctx context.Context, ex *Exchange, t router.Target) er
 	return err
 }
 
-// call sends the exchange to one target.
+// call sends the exchange to one target (with the target's max_tokens cap
+// applied to a copy of the request).
 func call(ctx context.Context, ex *Exchange, t router.Target) error {
 	switch ex.Op {
 	case OpEmbeddings:
@@ -95,6 +154,7 @@ func call(ctx context.Context, ex *Exchange, t router.Target) error {
 	default:
 		req := *ex.Request
 		req.Model = t.Model
+		capTokens(&req, t.MaxTokens)
 		if ex.Request.Stream {
 			s, err := t.Provider.ChatStream(ctx, &req)
 			if err != nil {

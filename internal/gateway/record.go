@@ -53,11 +53,70 @@ type requestInfo struct {
 	// cacheStatus and guardrails are set by the policy stages.
 	cacheStatus string
 	guardrails  []string
+	// snap is the config snapshot the request runs on, pinned by the
+	// routes stage; nil before (the current one applies).
+	snap *snapshot
+
+	// The rest is storage the middleware and handlers use, kept here so a
+	// request costs one allocation for all of it: the context carrying
+	// the info (requestID), observe's status writer, the exchange of an
+	// LLM request (see newExchange) and the values of the response
+	// headers the gateway sets on every answer (see setHeader).
+	ctx      infoContext
+	out      statusWriter
+	exchange Exchange
+	exUsed   bool
+	hdr      [hdrSlots]string
+}
+
+// Slots of requestInfo.hdr.
+const (
+	hdrRequestID = iota
+	hdrContentLength
+	hdrProvider
+	hdrModel
+	hdrSlots
+)
+
+// setHeader sets h[key] (key in canonical form) to the one value v, held
+// in ri's slot i rather than in a slice of its own. A later Set or Add
+// replaces or copies the slice; nothing writes into it.
+func (ri *requestInfo) setHeader(h http.Header, key string, i int, v string) {
+	ri.hdr[i] = v
+	h[key] = ri.hdr[i : i+1 : i+1]
+}
+
+// newExchange returns an exchange for the request: the one held in ri the
+// first time, a new one after.
+func (ri *requestInfo) newExchange() *Exchange {
+	if ri.exUsed {
+		return new(Exchange)
+	}
+	ri.exUsed = true
+	return &ri.exchange
 }
 
 type infoKey struct{}
 
+// infoContext is the request context carrying its requestInfo: a
+// context.WithValue without an allocation of its own (it lives in the
+// requestInfo).
+type infoContext struct {
+	context.Context
+	ri *requestInfo
+}
+
+func (c *infoContext) Value(key any) any {
+	if key == (infoKey{}) {
+		return c.ri
+	}
+	return c.Context.Value(key)
+}
+
 func infoFrom(ctx context.Context) *requestInfo {
+	if c, ok := ctx.(*infoContext); ok {
+		return c.ri
+	}
 	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
 		return ri
 	}
@@ -89,7 +148,8 @@ func (g *Gateway) observe(next http.Handler) http.Handler {
 		if g.metrics != nil {
 			done = g.metrics.RequestStarted()
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &ri.out
+		*sw = statusWriter{ResponseWriter: w}
 		finished := false
 		// Deferred, so that a response aborted with a panic
 		// (http.ErrAbortHandler: the reverse proxy does this when an
@@ -133,6 +193,7 @@ func (g *Gateway) finish(r *http.Request, ri *requestInfo, sw *statusWriter, sta
 	}
 	var rec store.Record
 	g.fillRecord(&rec, r, ri, route, status, start, end)
+	g.chargeBudget(ri, &rec)
 	if g.metrics != nil {
 		g.metrics.Observe(&rec)
 	}
@@ -219,7 +280,11 @@ func (g *Gateway) priceFor(ri *requestInfo) (usage.Price, bool) {
 	if ri.price != nil {
 		return *ri.price, true
 	}
-	return g.prices.Lookup(ri.provider, g.providerTypes[ri.provider], ri.upstream)
+	s := ri.snap
+	if s == nil {
+		s = g.current()
+	}
+	return s.prices.Lookup(ri.provider, s.providerTypes[ri.provider], ri.upstream)
 }
 
 // clientIP is the address the request came from. Forwarded headers are not

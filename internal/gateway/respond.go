@@ -58,11 +58,15 @@ func writeError(w http.ResponseWriter, r *http.Request, f format, err error) {
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonContentType
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the client may be gone; nothing to do
 }
+
+// jsonContentType is the value of Content-Type for JSON answers, shared by
+// all of them (capped: an Add copies it; nothing writes into it).
+var jsonContentType = []string{"application/json"}[:1:1]
 
 func notFound(r *http.Request) *llm.Error {
 	return &llm.Error{Status: http.StatusNotFound, Type: llm.TypeNotFound, Code: "not_found",
@@ -114,14 +118,21 @@ type streamEncoder interface {
 	AppendError(dst []byte, e *llm.Error) []byte
 }
 
-// setAnswerHeaders says which target answered.
-func setAnswerHeaders(h http.Header, ex *Exchange) {
+// setAnswerHeaders says how the request was routed: the target that
+// answered (or failed last), how many upstream attempts it took (retries
+// and fallbacks included) and the route (a conditional route's name, the
+// virtual model's, or "direct"). ri holds the header values (see
+// requestInfo.setHeader).
+func setAnswerHeaders(h http.Header, ri *requestInfo, ex *Exchange) {
 	if ex.Target.Provider != nil {
-		h.Set("X-Sluice-Provider", ex.Target.Provider.Name())
-		h.Set("X-Sluice-Model", ex.Target.Model)
+		ri.setHeader(h, "X-Sluice-Provider", hdrProvider, ex.Target.Provider.Name())
+		ri.setHeader(h, "X-Sluice-Model", hdrModel, ex.Target.Model)
 	}
-	if ex.Attempts > 1 {
+	if ex.Attempts > 0 {
 		h.Set("X-Sluice-Attempts", strconv.Itoa(ex.Attempts))
+	}
+	if ex.Route != "" {
+		h.Set("X-Sluice-Route", ex.Route)
 	}
 }
 
@@ -146,12 +157,12 @@ func pumpStream(w http.ResponseWriter, r *http.Request, ex *Exchange, enc stream
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
-	setAnswerHeaders(h, ex)
+	ri := infoFrom(r.Context())
+	setAnswerHeaders(h, ri, ex)
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	rc.Flush() //nolint:errcheck // a failed flush shows up as a failed write below
 
-	ri := infoFrom(r.Context())
 	buf := make([]byte, 0, 4096)
 	for {
 		c, err := ex.Stream.Recv()
