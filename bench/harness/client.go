@@ -36,7 +36,18 @@ func Headers() http.Header {
 func Check(ctx context.Context, base string, features []Feature) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	code, body, err := post(ctx, base+ChatPath, ChatBody, Headers())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+ChatPath, bytes.NewReader(ChatBody))
+	if err != nil {
+		return err
+	}
+	req.Header = Headers()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("check request: %w", err)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	code := resp.StatusCode
 	if err != nil {
 		return fmt.Errorf("check request: %w", err)
 	}
@@ -57,6 +68,12 @@ func Check(ctx context.Context, base string, features []Feature) error {
 			}
 			if code != http.StatusUnauthorized {
 				return fmt.Errorf("check key-auth: config says on, but a request without a key got status %d: %.200q", code, body)
+			}
+		case "rate-limits":
+			// The bench key's limit, reported on every answer to a
+			// limited caller, proves the check ran.
+			if got, want := resp.Header.Get("X-Ratelimit-Limit-Requests"), fmt.Sprint(BenchRPM); got != want {
+				return fmt.Errorf("check rate-limits: config says on, but x-ratelimit-limit-requests is %q, want %s", got, want)
 			}
 		case "metrics":
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)

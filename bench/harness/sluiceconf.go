@@ -24,9 +24,18 @@ var configFS embed.FS
 // with key-auth on gets it stored before the gateway starts (ProvisionKey).
 const ClientKey = "sk-sluice-Bench0123456789abcdefghijklmnopqrstuvwxyzAB"
 
+// Limits the bench key gets when a config's rate-limits feature is on:
+// far above any load, so the check runs on every request and never
+// refuses.
+const (
+	BenchRPM = 100_000_000
+	BenchTPM = 100_000_000_000
+)
+
 // ProvisionKey stores ClientKey as a gateway key in the store the rendered
-// config at path names, as `sluice keys create` would with a random one.
-func ProvisionKey(ctx context.Context, path string) error {
+// config at path names, as `sluice keys create` would with a random one;
+// limited gives it BenchRPM and BenchTPM.
+func ProvisionKey(ctx context.Context, path string, limited bool) error {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return err
@@ -38,6 +47,9 @@ func ProvisionKey(ctx context.Context, path string) error {
 	defer db.Close()
 	k := &store.Key{ID: auth.NewID("key_"), Name: "bench", Hash: auth.HashKey(ClientKey),
 		Prefix: auth.DisplayPrefix(ClientKey)}
+	if limited {
+		k.RPM, k.TPM = BenchRPM, BenchTPM
+	}
 	if err := db.CreateKey(ctx, k); err != nil {
 		return fmt.Errorf("provision key: %w", err)
 	}

@@ -165,11 +165,13 @@ func (e *Env) startProxy(ctx context.Context, st *Stand, upstream string) error 
 		if err != nil {
 			return err
 		}
+		on := map[string]bool{}
 		for _, f := range features {
-			if f.Name == "key-auth" && f.On {
-				if err := ProvisionKey(ctx, conf); err != nil {
-					return err
-				}
+			on[f.Name] = f.On
+		}
+		if on["key-auth"] {
+			if err := ProvisionKey(ctx, conf, on["rate-limits"]); err != nil {
+				return err
 			}
 		}
 		argv = []string{e.Sluice, "serve", "--config", conf}
