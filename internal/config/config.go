@@ -195,6 +195,17 @@ type Target struct {
 	// asking for more, or for no limit, is sent with the cap). Default 0:
 	// no cap.
 	MaxTokens int `yaml:"max_tokens"`
+	// Extra is merged into the upstream request body sent to this target,
+	// as a JSON merge patch (RFC 7386): each key sets that top-level
+	// member of the provider's own wire format (objects merge, null
+	// removes the member), whatever format the client spoke. Keys the
+	// gateway writes from the request (model, messages, stream, …) are
+	// refused. Provider targets only. Default none.
+	Extra map[string]JSON `yaml:"extra,omitempty" json:",omitempty"`
+	// Retry overrides the model's retry settings key by key for this
+	// target (x-sluice-* request headers still win). Provider targets
+	// only. Default: the model's.
+	Retry *Retry `yaml:"retry,omitempty" json:",omitempty"`
 }
 
 // Mock configures the in-process mock provider.

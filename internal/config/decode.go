@@ -95,6 +95,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	switch {
 	case t == durationType:
 		d.duration(n, v, path)
+	case t == jsonType:
+		d.jsonValue(n, v, path)
+	case t.Kind() == reflect.Pointer:
+		p := reflect.New(t.Elem())
+		d.decode(n, p.Elem(), path)
+		v.Set(p)
 	case t.Kind() == reflect.Struct:
 		d.object(n, v, path)
 	case t.Kind() == reflect.Slice:

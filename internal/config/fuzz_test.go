@@ -22,6 +22,7 @@ var fuzzSeeds = []string{
 	"server: [\n",
 	"models: [{name: m, targets: *x}]\n",
 	"providers: [{name: a, type: azure, headers: {\"Bad Name\": \"a\\r\\nb\", Host: h}}]\n",
+	okProvider + "models: [{name: m, targets: [{provider: openai, model: x, retry: {max_attempts: 2}, extra: {a: [1, {b: null}], c: ${N:-x}, d: &d {e: .5}, f: *d}}]}]\n",
 }
 
 // FuzzParse checks that Parse never panics, and that every line of every

@@ -2,9 +2,11 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -16,8 +18,10 @@ const redacted = "[redacted]"
 // (`sluice config check --print`). Secrets are replaced with "[redacted]":
 // API keys, header values that look like credentials (Authorization,
 // *key*, *token*, *secret*, cookies) or came from an environment variable,
-// and passwords in base URLs. The output has the layout of a config file,
-// but since secrets are gone it is for reading, not for loading again.
+// and passwords in base URLs; in a target's extra, the members that hold
+// a credential-like key at any depth or a value from an environment
+// variable. The output has the layout of a config file, but since secrets
+// are gone it is for reading, not for loading again.
 func (c *Config) Redacted() ([]byte, error) {
 	out := *c
 	out.Providers = make([]Provider, len(c.Providers))
@@ -27,6 +31,7 @@ func (c *Config) Redacted() ([]byte, error) {
 			return c.src.envVar(fieldPath(headers, name)) != ""
 		})
 	}
+	out.Models = c.redactedModels()
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -67,6 +72,92 @@ func (p Provider) String() string {
 func (p Provider) GoString() string {
 	type plain Provider
 	return strings.Replace(fmt.Sprintf("%#v", plain(p.redacted(nil))), "config.plain", "config.Provider", 1)
+}
+
+// redactedModels returns the models with the sensitive members of each
+// target's extra replaced (see Redacted); c.Models itself when no target
+// has extra.
+func (c *Config) redactedModels() []Model {
+	var out []Model
+	for i := range c.Models {
+		for j, t := range c.Models[i].Targets {
+			if len(t.Extra) == 0 {
+				continue
+			}
+			if out == nil {
+				out = slices.Clone(c.Models)
+			}
+			m := &out[i]
+			if &m.Targets[0] == &c.Models[i].Targets[0] {
+				m.Targets = slices.Clone(m.Targets)
+			}
+			ep := fieldPath(indexPath(fieldPath(indexPath("models", i), "targets"), j), "extra")
+			extra := maps.Clone(t.Extra)
+			for k, v := range extra {
+				if sensitiveParam(k) || sensitiveJSON(v) || c.src.envUnder(fieldPath(ep, k)) {
+					extra[k] = JSON(`"` + redacted + `"`)
+				}
+			}
+			m.Targets[j].Extra = extra
+		}
+	}
+	if out == nil {
+		return c.Models
+	}
+	return out
+}
+
+// sensitiveJSON reports whether a JSON value holds a member whose key
+// looks like a credential's, at any depth.
+func sensitiveJSON(v []byte) bool {
+	var x any
+	if json.Unmarshal(v, &x) != nil {
+		return true // cannot look inside: hide it
+	}
+	var walk func(x any) bool
+	walk = func(x any) bool {
+		switch x := x.(type) {
+		case map[string]any:
+			for k, v := range x {
+				if sensitiveParam(k) || walk(v) {
+					return true
+				}
+			}
+		case []any:
+			for _, v := range x {
+				if walk(v) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(x)
+}
+
+// sensitiveParam reports whether a request param's value is likely a
+// credential: one of the words of its name (split at '_', '-' and
+// camelCase humps) names one. "api_key", "accessToken" and
+// "authentication" are; "max_tokens" and "top_k" are not.
+func sensitiveParam(name string) bool {
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		end := i == len(name) || name[i] == '_' || name[i] == '-' ||
+			i > start && 'A' <= name[i] && name[i] <= 'Z' && 'a' <= name[i-1] && name[i-1] <= 'z'
+		if !end {
+			continue
+		}
+		switch strings.ToLower(name[start:i]) {
+		case "key", "apikey", "token", "secret", "password", "passwd", "auth", "authorization", "authentication",
+			"credential", "credentials", "cookie", "signature", "bearer":
+			return true
+		}
+		start = i
+		if i < len(name) && (name[i] == '_' || name[i] == '-') {
+			start = i + 1
+		}
+	}
+	return false
 }
 
 // sensitiveHeader reports whether a header's value is likely a credential.

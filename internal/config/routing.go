@@ -121,7 +121,8 @@ var (
 )
 
 // routingDefaults fills the routing section, then each model's retry,
-// timeouts and fallback_on from it.
+// timeouts and fallback_on from it, then each target's own retry (where it
+// has one) from its model's.
 func (c *Config) routingDefaults() {
 	r := &c.Routing
 	c.retryDefaults(&r.Retry, "routing.retry", Retry{MaxAttempts: defaultRetryAttempts, Backoff: defaultRetryBackoff,
@@ -147,6 +148,11 @@ func (c *Config) routingDefaults() {
 		c.defaultDuration(&m.Timeouts.Idle, fieldPath(tp, "idle"), r.Timeouts.Idle)
 		if m.FallbackOn == nil && !c.src.explicit(fieldPath(path, "fallback_on")) {
 			m.FallbackOn = r.FallbackOn
+		}
+		for j := range m.Targets {
+			if t := &m.Targets[j]; t.Retry != nil {
+				c.retryDefaults(t.Retry, fieldPath(indexPath(fieldPath(path, "targets"), j), "retry"), m.Retry)
+			}
 		}
 	}
 }

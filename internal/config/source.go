@@ -47,6 +47,20 @@ func (s *source) envVar(path string) string {
 	return s.env[path]
 }
 
+// envUnder reports whether a value at path, or anywhere below it, came
+// from an environment variable.
+func (s *source) envUnder(path string) bool {
+	if s == nil {
+		return false
+	}
+	for p := range s.env {
+		if p == path || strings.HasPrefix(p, path) && (p[len(path)] == '.' || p[len(path)] == '[') {
+			return true
+		}
+	}
+	return false
+}
+
 // fileName is the file errors name; "" without a source.
 func (s *source) fileName() string {
 	if s == nil {

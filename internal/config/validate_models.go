@@ -183,6 +183,47 @@ func (v *validator) target(t *Target, path string, known map[string]bool, virtua
 	if t.MaxTokens < 0 {
 		v.bad(fieldPath(path, "max_tokens"), "must not be negative")
 	}
+	v.targetOverrides(t, path)
+}
+
+// gatewayMembers are the request body members the gateway writes from the
+// client's request in some wire format (OpenAI, Anthropic, Gemini), which
+// a target's extra must not replace.
+var gatewayMembers = []string{"model", "messages", "stream", "stream_options", "system",
+	"contents", "systemInstruction", "system_instruction"}
+
+// targetOverrides checks a target's extra and retry.
+func (v *validator) targetOverrides(t *Target, path string) {
+	ep, rp := fieldPath(path, "extra"), fieldPath(path, "retry")
+	if t.Provider == "" {
+		// A virtual target stands for another model's targets: the
+		// overrides belong on those.
+		const msg = "applies to provider targets only; set it on the targets of virtual model %s"
+		if len(t.Extra) > 0 {
+			v.bad(ep, msg, v.q(fieldPath(path, "model"), t.Model))
+		}
+		if t.Retry != nil {
+			v.bad(rp, msg, v.q(fieldPath(path, "model"), t.Model))
+		}
+		return
+	}
+	keys := make([]string, 0, len(t.Extra))
+	for k := range t.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // one report order, whatever the map's
+	for _, k := range keys {
+		kp := fieldPath(ep, k)
+		switch {
+		case k == "":
+			v.bad(kp, "must not be empty")
+		case slices.Contains(gatewayMembers, k):
+			v.bad(kp, "the gateway writes %q from the client's request; extra cannot set it", k)
+		}
+	}
+	if t.Retry != nil {
+		v.retry(t.Retry, rp)
+	}
 }
 
 func isKnown(known map[string]bool, name string) bool {

@@ -10,7 +10,8 @@ import (
 )
 
 // Routing controls a client may send (all optional); they override the
-// model's retry policy and request timeout for one request.
+// model's retry policy (and a target's own) and request timeout for one
+// request.
 const (
 	// headerMaxAttempts is how many times one target may be tried, 1 to
 	// router.MaxAttemptsPerTarget.
@@ -40,6 +41,7 @@ func applyRoutingControls(h http.Header, p *router.Policy) error {
 			return badControl(headerMaxAttempts, err.Error())
 		}
 		p.MaxAttempts = n
+		p.Fixed |= router.FixedMaxAttempts
 	}
 	if v := h.Get(headerRetryDelay); v != "" {
 		n, err := boundedInt(v, 0, maxRetryDelayMS)
@@ -47,6 +49,7 @@ func applyRoutingControls(h http.Header, p *router.Policy) error {
 			return badControl(headerRetryDelay, err.Error()+" (milliseconds)")
 		}
 		p.Delay = time.Duration(n) * time.Millisecond
+		p.Fixed |= router.FixedDelay
 	}
 	if v := h.Get(headerBackoff); v != "" {
 		b, ok := router.ParseBackoff(v)
@@ -54,6 +57,7 @@ func applyRoutingControls(h http.Header, p *router.Policy) error {
 			return badControl(headerBackoff, "must be constant, linear or exponential")
 		}
 		p.Backoff = b
+		p.Fixed |= router.FixedBackoff
 	}
 	if v := h.Get(headerRequestTimeout); v != "" {
 		n, err := boundedInt(v, 1, maxRequestTimeoutMS)

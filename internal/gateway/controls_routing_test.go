@@ -21,9 +21,11 @@ func TestApplyRoutingControls(t *testing.T) {
 	}{
 		{name: "none", want: base},
 		{name: "all", headers: map[string]string{headerMaxAttempts: "4", headerRetryDelay: "0", headerBackoff: "linear", headerRequestTimeout: "1500"},
-			want: router.Policy{MaxAttempts: 4, Delay: 0, Backoff: router.BackoffLinear, RequestTimeout: 1500 * time.Millisecond}},
+			want: router.Policy{MaxAttempts: 4, Delay: 0, Backoff: router.BackoffLinear, RequestTimeout: 1500 * time.Millisecond,
+				Fixed: router.FixedMaxAttempts | router.FixedDelay | router.FixedBackoff}},
 		{name: "bounds are inclusive", headers: map[string]string{headerMaxAttempts: "10", headerRetryDelay: "60000", headerRequestTimeout: "600000"},
-			want: router.Policy{MaxAttempts: 10, Delay: time.Minute, RequestTimeout: 10 * time.Minute}},
+			want: router.Policy{MaxAttempts: 10, Delay: time.Minute, RequestTimeout: 10 * time.Minute,
+				Fixed: router.FixedMaxAttempts | router.FixedDelay}},
 		{name: "attempts zero", headers: map[string]string{headerMaxAttempts: "0"}, bad: headerMaxAttempts},
 		{name: "attempts too many", headers: map[string]string{headerMaxAttempts: "11"}, bad: headerMaxAttempts},
 		{name: "delay negative", headers: map[string]string{headerRetryDelay: "-5"}, bad: headerRetryDelay},

@@ -79,6 +79,13 @@ type Exchange struct {
 	// budget is the caller's tightest budget as the budget stage found
 	// it, for x-sluice-budget-remaining-usd; Budget 0 when none applies.
 	budget budgetStatus
+
+	// holdFiltered makes an attempt whose answer the content filter
+	// stopped fail over to the next candidate (fallback_on:
+	// [content_policy]), holding the answer in held meanwhile; see
+	// content_filter.go.
+	holdFiltered bool
+	held         *heldAnswer
 }
 
 // Handler runs an exchange. It returns an error (an *llm.Error to tell the

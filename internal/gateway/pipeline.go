@@ -70,6 +70,17 @@ func (g *Gateway) dispatch(ctx context.Context, ex *Exchange) error {
 	if err := applyRoutingControls(ex.Header, &plan.Policy); err != nil {
 		return err
 	}
+	if ex.Op == OpChat {
+		if plan.Windows() {
+			// Sized for the context-window pre-skip, with the cheap
+			// estimate the routes and limits use.
+			plan.PromptTokens, _ = estimatePromptTokens(ex.Request)
+			if mt := ex.Request.MaxTokens; mt != nil {
+				plan.MaxTokens = *mt
+			}
+		}
+		ex.holdFiltered = plan.Policy.FallbackOn&router.FallbackContentPolicy != 0 && len(plan.Candidates) > 1
+	}
 	var rs *routedStream
 	if stream {
 		rs = &routedStream{}
@@ -90,6 +101,7 @@ func (g *Gateway) dispatch(ctx context.Context, ex *Exchange) error {
 		}
 		return err
 	})
+	ex.restoreHeld(ctx, &res)
 	ex.Target, ex.Attempts = res.Target, res.Attempts
 	if g.metrics != nil && (res.Retries > 0 || res.Fallbacks > 0) {
 		g.metrics.RoutingRetries(res.Target.Provider.Name(), res.Retries, res.Fallbacks)
@@ -133,7 +145,8 @@ func (g *Gateway) attempt(ctx context.Context, ex *Exchange, t router.Target) er
 }
 
 // call sends the exchange to one target (with the target's max_tokens cap
-// applied to a copy of the request).
+// and extra params applied to a copy of the request). With holdFiltered,
+// an answer the content filter stopped is held and fails the attempt.
 func call(ctx context.Context, ex *Exchange, t router.Target) error {
 	switch ex.Op {
 	case OpEmbeddings:
@@ -155,6 +168,9 @@ func call(ctx context.Context, ex *Exchange, t router.Target) error {
 		req := *ex.Request
 		req.Model = t.Model
 		capTokens(&req, t.MaxTokens)
+		if o := t.Overrides; o != nil && o.Patch != nil {
+			req.Patch = o.Patch
+		}
 		if ex.Request.Stream {
 			s, err := t.Provider.ChatStream(ctx, &req)
 			if err != nil {
@@ -173,12 +189,18 @@ func call(ctx context.Context, ex *Exchange, t router.Target) error {
 				}
 				return err
 			}
+			if ex.holdFiltered && filteredChunk(first) {
+				return ex.holdStream(t, s, first)
+			}
 			ex.Stream, ex.FirstByte = &peekedStream{Stream: s, first: first}, time.Now()
 			return nil
 		}
 		resp, err := t.Provider.Chat(ctx, &req)
 		if err != nil {
 			return err
+		}
+		if ex.holdFiltered && filteredResponse(resp) {
+			return ex.holdResponse(t, resp)
 		}
 		ex.Response, ex.FirstByte = resp, time.Now()
 		return nil

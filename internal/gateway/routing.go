@@ -2,14 +2,18 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httputil"
+	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/jsonw"
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/provider"
 	"github.com/sluicehq/sluice/internal/router"
@@ -62,7 +66,8 @@ func (g *Gateway) buildRouter(cfg *config.Config, pcfgs []provider.Config, clien
 				return nil, nil, fmt.Errorf("gateway: model %q: unknown provider %q", m.Name, t.Provider)
 			}
 			vm.Targets = append(vm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight,
-				Region: t.Region, ContextWindow: t.ContextWindow, MaxTokens: t.MaxTokens})
+				Region: t.Region, ContextWindow: t.ContextWindow, MaxTokens: t.MaxTokens,
+				Overrides: targetOverrides(&t)})
 		}
 		vms = append(vms, vm)
 	}
@@ -101,9 +106,9 @@ func healthConfig(rc *config.Routing) router.HealthConfig {
 // modelPolicy is the router policy of a validated model (or of the
 // routing defaults, for direct calls).
 func modelPolicy(r config.Retry, t config.Timeouts, fallbackOn []string) router.Policy {
-	b, _ := router.ParseBackoff(r.Backoff)
-	p := router.Policy{MaxAttempts: r.MaxAttempts, Backoff: b, Delay: r.Delay.Std(), MaxDelay: r.MaxDelay.Std(),
-		Jitter: r.Jitter, MaxRetryAfter: r.MaxRetryAfter.Std(),
+	rr := routerRetry(&r)
+	p := router.Policy{MaxAttempts: rr.MaxAttempts, Backoff: rr.Backoff, Delay: rr.Delay, MaxDelay: rr.MaxDelay,
+		Jitter: rr.Jitter, MaxRetryAfter: rr.MaxRetryAfter,
 		RequestTimeout: t.Request.Std(), AttemptTimeout: t.Attempt.Std(), TTFT: t.TTFT.Std(), Idle: t.Idle.Std()}
 	for _, f := range fallbackOn {
 		switch f {
@@ -114,6 +119,50 @@ func modelPolicy(r config.Retry, t config.Timeouts, fallbackOn []string) router.
 		}
 	}
 	return p
+}
+
+// routerRetry converts validated retry settings.
+func routerRetry(r *config.Retry) router.Retry {
+	b, _ := router.ParseBackoff(r.Backoff)
+	return router.Retry{MaxAttempts: r.MaxAttempts, Backoff: b, Delay: r.Delay.Std(), MaxDelay: r.MaxDelay.Std(),
+		Jitter: r.Jitter, MaxRetryAfter: r.MaxRetryAfter.Std()}
+}
+
+// targetOverrides are a target's own retry settings and extra params;
+// nil when it has neither.
+func targetOverrides(t *config.Target) *router.Overrides {
+	if t.Retry == nil && len(t.Extra) == 0 {
+		return nil
+	}
+	o := &router.Overrides{Patch: extraPatch(t.Extra)}
+	if t.Retry != nil {
+		r := routerRetry(t.Retry)
+		o.Retry = &r
+	}
+	return o
+}
+
+// extraPatch turns a target's extra params into the merge patch its
+// requests carry (llm.Request.Patch), keys sorted; nil for none. A nil
+// value is null (which removes the member).
+func extraPatch(extra map[string]config.JSON) json.RawMessage {
+	if len(extra) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(extra))
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(jsonw.AppendString(b, k), ':')
+		if v := extra[k]; v != nil {
+			b = append(b, v...)
+		} else {
+			b = append(b, "null"...)
+		}
+	}
+	return append(b, '}')
 }
 
 // routedStream is a stream the router answered with: it ends the router's

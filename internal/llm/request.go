@@ -59,6 +59,12 @@ type Request struct {
 	// lower-case name. The gateway copies only an allowlist of such headers,
 	// never credentials; adapters forward them only when Format is theirs.
 	Headers map[string]string
+	// Patch is a JSON merge patch (RFC 7386; a JSON object) from the
+	// gateway's config for the target the request is sent to (its extra
+	// params). Every adapter applies it to the upstream body it encoded,
+	// whatever Format is: members replace the encoded ones (objects merge
+	// recursively, null removes a member). Nil for almost every request.
+	Patch json.RawMessage
 }
 
 // Tool describes a tool the model may call.

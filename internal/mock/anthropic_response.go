@@ -14,7 +14,7 @@ func (x *exchange) anthropicMessages() {
 		return
 	}
 	x.s.models.add(c.model)
-	a := c.answer()
+	a := x.decide(&c)
 	x.cacheExplicit(&c, &a)
 	if c.stream {
 		x.anthropicStream(&c, &a)
@@ -24,9 +24,11 @@ func (x *exchange) anthropicMessages() {
 	defer putBuf(b)
 	buf := x.appendAnthropicHead(*b, c.model)
 	buf = append(buf, '[')
-	if a.toolName != "" {
+	switch {
+	case a.finish == finishFilter: // no content at all
+	case a.toolName != "":
 		buf = x.appendToolUse(buf, &a, true)
-	} else {
+	default:
 		buf = append(buf, `{"type":"text","text":`...)
 		buf = jsonw.AppendString(buf, a.text)
 		buf = append(buf, '}')
@@ -60,7 +62,28 @@ func (x *exchange) anthropicStream(c *convo, a *answer) {
 	b = appendAnthropicUsage(b, a, 1, true)
 	sw.send(append(b, "}}"...))
 
-	b = append(sw.begin("content_block_start"), `{"type":"content_block_start","index":0,"content_block":`...)
+	if a.finish != finishFilter { // a filtered answer has no content block
+		x.anthropicBlock(sw, a, frags)
+	}
+
+	b = append(sw.begin("message_delta"), `{"type":"message_delta","delta":{"stop_reason":`...)
+	b = jsonw.AppendString(b, anthropicStop(a.finish))
+	b = append(b, `,"stop_sequence":null},"usage":`...)
+	if c.cacheControl {
+		b = appendAnthropicUsage(b, a, a.completionTokens, false)
+	} else {
+		b = append(b, `{"output_tokens":`...)
+		b = jsonw.AppendInt(b, int64(a.completionTokens))
+		b = append(b, '}')
+	}
+	sw.send(append(b, '}'))
+	sw.send(append(sw.begin("message_stop"), `{"type":"message_stop"}`...))
+}
+
+// anthropicBlock streams the answer's one content block: its start, a
+// ping, the fragments and its stop.
+func (x *exchange) anthropicBlock(sw *streamWriter, a *answer, frags []string) {
+	b := append(sw.begin("content_block_start"), `{"type":"content_block_start","index":0,"content_block":`...)
 	if a.toolName != "" {
 		b = x.appendToolUse(b, a, false)
 	} else {
@@ -80,19 +103,6 @@ func (x *exchange) anthropicStream(c *convo, a *answer) {
 		sw.send(append(b, "}}"...))
 	}
 	sw.send(append(sw.begin("content_block_stop"), `{"type":"content_block_stop","index":0}`...))
-
-	b = append(sw.begin("message_delta"), `{"type":"message_delta","delta":{"stop_reason":`...)
-	b = jsonw.AppendString(b, anthropicStop(a.finish))
-	b = append(b, `,"stop_sequence":null},"usage":`...)
-	if c.cacheControl {
-		b = appendAnthropicUsage(b, a, a.completionTokens, false)
-	} else {
-		b = append(b, `{"output_tokens":`...)
-		b = jsonw.AppendInt(b, int64(a.completionTokens))
-		b = append(b, '}')
-	}
-	sw.send(append(b, '}'))
-	sw.send(append(sw.begin("message_stop"), `{"type":"message_stop"}`...))
 }
 
 // appendAnthropicHead appends a message object up to its content array,
@@ -146,6 +156,8 @@ func anthropicStop(f finish) string {
 		return "max_tokens"
 	case finishTool:
 		return "tool_use"
+	case finishFilter:
+		return "refusal"
 	}
 	return "end_turn"
 }

@@ -62,6 +62,7 @@ const (
 	finishStop finish = iota
 	finishLength
 	finishTool
+	finishFilter // the content filter stopped it (a Fault's Finish)
 )
 
 // answer is what the mock says. Exactly one of text and toolName is set.

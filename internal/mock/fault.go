@@ -10,8 +10,8 @@ import (
 // Fault makes the next Count provider-API requests misbehave. It is also
 // the JSON body of POST /_mock/faults. The effects combine: DelayMS is
 // waited first (after Options.Latency), then a Status of 400 or more is
-// answered as an error, otherwise DropMidStream cuts the answer short,
-// otherwise the request is answered normally.
+// answered as an error, otherwise the answer is Finish's (filtered) or
+// the normal one, cut short by DropMidStream.
 type Fault struct {
 	// Count is how many requests the fault applies to; zero means one.
 	Count int `json:"count"`
@@ -30,7 +30,17 @@ type Fault struct {
 	// Body, when set, replaces the error body of a Status fault verbatim
 	// (sent as application/json).
 	Body string `json:"body"`
+	// Finish, when FinishContentFilter, answers (with 200) as if the
+	// provider's content filter had stopped the answer before any output:
+	// no text or tool call, OpenAI finish_reason "content_filter",
+	// Anthropic stop_reason "refusal", Gemini finishReason "SAFETY"; a
+	// stream's first chunk already carries that finish where the API
+	// allows (OpenAI, Gemini; Anthropic's starts with message_start).
+	Finish string `json:"finish,omitempty"`
 }
+
+// FinishContentFilter is the Fault.Finish of a filtered answer.
+const FinishContentFilter = "content_filter"
 
 // validate reports what is wrong with f, for POST /_mock/faults.
 func (f *Fault) validate() string {
@@ -43,6 +53,8 @@ func (f *Fault) validate() string {
 		return "retry_after must not be negative"
 	case f.DelayMS < 0:
 		return "delay_ms must not be negative"
+	case f.Finish != "" && f.Finish != FinishContentFilter:
+		return `finish must be "content_filter" (or absent)`
 	}
 	return ""
 }

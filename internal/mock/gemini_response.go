@@ -17,7 +17,7 @@ func (x *exchange) geminiGenerate(model string, stream bool) {
 		return
 	}
 	x.s.models.add(c.model)
-	a := c.answer()
+	a := x.decide(&c)
 	x.cacheAutomatic(&c, &a)
 	if !stream {
 		b := getBuf()
@@ -41,6 +41,13 @@ func (x *exchange) geminiGenerate(model string, stream bool) {
 // appendGeminiChunk appends a GenerateContentResponse holding text (or a's
 // function call); the final one has the finish reason and usage.
 func (x *exchange) appendGeminiChunk(b []byte, c *convo, a *answer, text string, final bool) []byte {
+	if a.finish == finishFilter {
+		// Filtered before any output: no content, the safety finish and
+		// the rating that blocked it, as Gemini answers.
+		b = append(b, `{"candidates":[{"finishReason":"SAFETY","index":0,"safetyRatings":[`+
+			`{"category":"HARM_CATEGORY_DANGEROUS_CONTENT","probability":"HIGH","blocked":true}]}]`...)
+		return x.appendGeminiTail(b, c, a)
+	}
 	b = append(b, `{"candidates":[{"content":{"parts":[`...)
 	if a.toolName != "" {
 		b = append(b, `{"functionCall":{"name":`...)
@@ -63,27 +70,39 @@ func (x *exchange) appendGeminiChunk(b []byte, c *convo, a *answer, text string,
 		}
 	}
 	b = append(b, `,"index":0}]`...)
-	if final {
-		b = append(b, `,"usageMetadata":{"promptTokenCount":`...)
-		b = jsonw.AppendInt(b, int64(a.promptTokens))
-		b = append(b, `,"candidatesTokenCount":`...)
-		b = jsonw.AppendInt(b, int64(a.completionTokens))
-		b = append(b, `,"totalTokenCount":`...)
-		b = jsonw.AppendInt(b, int64(a.promptTokens+a.completionTokens))
-		if a.cacheRead > 0 { // Gemini omits zero counts
-			b = append(b, `,"cachedContentTokenCount":`...)
-			b = jsonw.AppendInt(b, int64(a.cacheRead))
-		}
-		b = append(b, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
-		b = jsonw.AppendInt(b, int64(a.promptTokens))
-		b = append(b, `}]`...)
-		if a.cacheRead > 0 {
-			b = append(b, `,"cacheTokensDetails":[{"modality":"TEXT","tokenCount":`...)
-			b = jsonw.AppendInt(b, int64(a.cacheRead))
-			b = append(b, `}]`...)
-		}
-		b = append(b, '}')
+	if !final {
+		return x.appendGeminiEnd(b, c)
 	}
+	return x.appendGeminiTail(b, c, a)
+}
+
+// appendGeminiTail appends the usageMetadata of a final chunk and the
+// answer's closing fields.
+func (x *exchange) appendGeminiTail(b []byte, c *convo, a *answer) []byte {
+	b = append(b, `,"usageMetadata":{"promptTokenCount":`...)
+	b = jsonw.AppendInt(b, int64(a.promptTokens))
+	b = append(b, `,"candidatesTokenCount":`...)
+	b = jsonw.AppendInt(b, int64(a.completionTokens))
+	b = append(b, `,"totalTokenCount":`...)
+	b = jsonw.AppendInt(b, int64(a.promptTokens+a.completionTokens))
+	if a.cacheRead > 0 { // Gemini omits zero counts
+		b = append(b, `,"cachedContentTokenCount":`...)
+		b = jsonw.AppendInt(b, int64(a.cacheRead))
+	}
+	b = append(b, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
+	b = jsonw.AppendInt(b, int64(a.promptTokens))
+	b = append(b, `}]`...)
+	if a.cacheRead > 0 {
+		b = append(b, `,"cacheTokensDetails":[{"modality":"TEXT","tokenCount":`...)
+		b = jsonw.AppendInt(b, int64(a.cacheRead))
+		b = append(b, `}]`...)
+	}
+	return x.appendGeminiEnd(append(b, '}'), c)
+}
+
+// appendGeminiEnd appends modelVersion and responseId, closing the
+// answer.
+func (x *exchange) appendGeminiEnd(b []byte, c *convo) []byte {
 	b = append(b, `,"modelVersion":`...)
 	b = jsonw.AppendString(b, c.model)
 	b = append(b, `,"responseId":`...)

@@ -19,7 +19,7 @@ func (x *exchange) openAIChat(deployment string) {
 		return
 	}
 	x.s.models.add(c.model)
-	a := c.answer()
+	a := x.decide(&c)
 	x.cacheAutomatic(&c, &a)
 	if c.stream {
 		x.openAIStream(&c, &a)
@@ -73,6 +73,19 @@ func (x *exchange) openAIStream(c *convo, a *answer) {
 		chunkEnd = `,"logprobs":null,"finish_reason":null}],"usage":null}`
 	}
 
+	if a.finish == finishFilter {
+		// Filtered before any output: one chunk with the role and the
+		// finish.
+		b := append(sw.begin(""), prefix...)
+		b = append(b, `{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":"content_filter"}]`...)
+		if c.includeUsage {
+			b = append(b, `,"usage":null`...)
+		}
+		sw.send(append(b, '}'))
+		x.openAIStreamEnd(sw, c, a, prefix)
+		return
+	}
+
 	b := append(sw.begin(""), prefix...)
 	b = append(b, `{"index":0,"delta":{"role":"assistant","content":`...)
 	if a.toolName != "" {
@@ -109,9 +122,13 @@ func (x *exchange) openAIStream(c *convo, a *answer) {
 		b = append(b, `,"usage":null`...)
 	}
 	sw.send(append(b, '}'))
+	x.openAIStreamEnd(sw, c, a, prefix)
+}
 
+// openAIStreamEnd sends the usage chunk when asked for, and [DONE].
+func (x *exchange) openAIStreamEnd(sw *streamWriter, c *convo, a *answer, prefix []byte) {
 	if c.includeUsage {
-		b = append(sw.begin(""), prefix[:len(prefix)-len(`[`)]...)
+		b := append(sw.begin(""), prefix[:len(prefix)-len(`[`)]...)
 		b = append(b, `[],"usage":`...)
 		b = appendOpenAIUsage(b, a)
 		sw.send(append(b, '}'))
@@ -154,6 +171,8 @@ func openAIFinish(f finish) string {
 		return "length"
 	case finishTool:
 		return "tool_calls"
+	case finishFilter:
+		return "content_filter"
 	}
 	return "stop"
 }

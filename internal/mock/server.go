@@ -107,6 +107,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if faulted {
 		delay += time.Duration(f.DelayMS) * time.Millisecond
 		x.drop = f.DropMidStream
+		x.filter = f.Finish == FinishContentFilter
 	}
 	if delay > 0 && !s.sleep(r.Context(), delay) {
 		return // the client went away while we waited
@@ -130,6 +131,18 @@ type exchange struct {
 	api  api
 	body []byte
 	drop bool // abort the connection part-way through the answer
+	// filter answers as if the content filter had stopped the answer.
+	filter bool
+}
+
+// decide returns the answer to c, filtered when the fault says so.
+func (x *exchange) decide(c *convo) answer {
+	a := c.answer()
+	if x.filter {
+		a.text, a.toolName, a.toolArgs = "", "", ""
+		a.finish, a.completionTokens = finishFilter, 0
+	}
+	return a
 }
 
 // serve dispatches a classified request to its handler.

@@ -15,7 +15,8 @@ import (
 //
 // req.Model is the upstream's own model name (the router resolved it). An
 // adapter must not modify req: the router may send the same request to
-// another target after a failure.
+// another target after a failure. It applies req.Patch to the chat body it
+// encodes (PatchBody).
 type Provider interface {
 	Name() string
 	Chat(ctx context.Context, req *llm.Request) (*llm.Response, error)

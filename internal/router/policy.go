@@ -60,6 +60,28 @@ const (
 	maxTotalAttempts = 20
 )
 
+// Retry is how one target is tried again: the policy's retry settings,
+// which a target may carry its own of (Target.Retry). Fields mean what
+// Policy's of the same names do.
+type Retry struct {
+	MaxAttempts   int
+	Backoff       Backoff
+	Delay         time.Duration
+	MaxDelay      time.Duration
+	Jitter        bool
+	MaxRetryAfter time.Duration
+}
+
+// Fixed is a set of retry settings the request itself chose.
+type Fixed uint8
+
+// Retry settings a request can fix (the x-sluice-* headers).
+const (
+	FixedMaxAttempts Fixed = 1 << iota
+	FixedDelay
+	FixedBackoff
+)
+
 // Policy is how one request is run against its candidates. The zero value
 // tries each candidate once, without timeouts beyond the caller's context.
 type Policy struct {
@@ -90,6 +112,32 @@ type Policy struct {
 	AttemptTimeout time.Duration
 	TTFT           time.Duration
 	Idle           time.Duration
+	// Fixed lists the retry settings set for this request (the
+	// x-sluice-* headers): a target's own Retry does not replace them.
+	Fixed Fixed
+}
+
+// forTarget returns the policy for t: p itself, or when t has its own
+// Retry a copy in scratch with t's retry settings where the request fixed
+// none.
+func (p *Policy) forTarget(t *Target, scratch *Policy) *Policy {
+	if t.Overrides == nil || t.Overrides.Retry == nil {
+		return p
+	}
+	r := t.Overrides.Retry
+	*scratch = *p
+	s := scratch
+	if p.Fixed&FixedMaxAttempts == 0 {
+		s.MaxAttempts = r.MaxAttempts
+	}
+	if p.Fixed&FixedDelay == 0 {
+		s.Delay = r.Delay
+	}
+	if p.Fixed&FixedBackoff == 0 {
+		s.Backoff = r.Backoff
+	}
+	s.MaxDelay, s.Jitter, s.MaxRetryAfter = r.MaxDelay, r.Jitter, r.MaxRetryAfter
+	return s
 }
 
 // attempts is MaxAttempts within its bounds.

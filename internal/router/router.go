@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -32,12 +33,26 @@ type Target struct {
 	ContextWindow int
 	// MaxTokens caps the answer's tokens sent to this target; 0 none.
 	MaxTokens int
+	// Overrides are the target's own settings beyond its model's; nil
+	// (most targets) for none. Shared between plans: never modify them.
+	Overrides *Overrides
 
 	h     *TargetHealth // nil: untracked
 	price int64         // blended micro-USD per 1M tokens; math.MaxInt64 unknown
 	// adopt is set on a direct target that is not tracked yet: Run starts
 	// tracking it once it answers, so names that fail never take room.
 	adopt bool
+}
+
+// Overrides are settings of one target that replace its model's. They sit
+// behind one pointer so that targets without any stay small.
+type Overrides struct {
+	// Retry, when not nil, replaces the policy's retry settings for the
+	// target (except those the request fixed; see Policy.Fixed).
+	Retry *Retry
+	// Patch is the JSON merge patch applied to the upstream body sent to
+	// the target (llm.Request.Patch); nil for none.
+	Patch json.RawMessage
 }
 
 // String is "provider/model" (or the virtual model's name).
@@ -322,6 +337,24 @@ type Plan struct {
 	Virtual *VirtualModel
 	Policy  Policy
 	Stream  bool
+	// PromptTokens (an estimate) and MaxTokens (0: none asked) size the
+	// request for the context-window pre-skip: Run skips a candidate whose
+	// known ContextWindow is smaller than PromptTokens plus its max tokens
+	// (the target's cap applied) while another candidate fits; when none
+	// fits, only the largest windows are tried. PromptTokens 0: no
+	// pre-skip. See Windows.
+	PromptTokens, MaxTokens int
+}
+
+// Windows reports whether some candidate has a known context window, that
+// is whether PromptTokens is worth estimating.
+func (p *Plan) Windows() bool {
+	for i := range p.Candidates {
+		if p.Candidates[i].ContextWindow > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Plan orders the candidates for req, appending them to dst[:0] (pass a

@@ -57,6 +57,9 @@ var (
 // the client leaving or the request timeout end the run. Targets whose
 // breaker is open (or whose provider is down) are skipped; if that skips
 // every candidate, the one that failed least recently is tried anyway.
+// Candidates too small for the request are skipped before any call (see
+// Plan.PromptTokens); a target's own Retry replaces the policy's retry
+// settings for that target.
 //
 // For a streamed plan, the caller must call Result.Release when the
 // stream ends (on success only).
@@ -69,16 +72,19 @@ func (r *Router) Run(ctx context.Context, p *Plan, call Call) Result {
 		rctx, cancel = context.WithCancelCause(ctx)
 		deadline = reqDeadline{cancel: cancel, timer: time.AfterFunc(pol.RequestTimeout, func() { cancel(errRequestTimeout) })}
 	}
-	perTarget := pol.attempts()
+	fit := p.windowFit()
 	minWindow := -1 // after a context-length refusal: only larger windows
 	refused := 0    // candidates skipped because their breaker was open
 	moved := false
 	var last error
+	var scratch Policy // a target's own retry settings, when it has some
 	for i := range p.Candidates {
 		t := &p.Candidates[i]
-		if t.Provider == nil || minWindow >= 0 && t.ContextWindow <= minWindow {
+		if t.Provider == nil || minWindow >= 0 && t.ContextWindow <= minWindow || fit.skip(p, t) {
 			continue // a provider-less target never comes out of Plan; never call one
 		}
+		tp := pol.forTarget(t, &scratch)
+		perTarget := tp.attempts()
 		next, tried := false, false
 		for n := 1; n <= perTarget && !next; n++ {
 			if res.Attempts >= maxTotalAttempts {
@@ -125,7 +131,7 @@ func (r *Router) Run(ctx context.Context, p *Plan, call Call) Result {
 				if n == perTarget {
 					break
 				}
-				d, ok := pol.wait(n, e.RetryAfter)
+				d, ok := tp.wait(n, e.RetryAfter)
 				if !ok {
 					next = true
 					break
@@ -146,7 +152,7 @@ func (r *Router) Run(ctx context.Context, p *Plan, call Call) Result {
 	if res.Attempts == 0 && refused > 0 {
 		// Every candidate's breaker is open: rather than fail at once, try
 		// the one that failed least recently.
-		t := leastRecentlyFailed(p.Candidates)
+		t := leastRecentlyFailed(p, fit)
 		res.Attempts, res.Target = 1, *t
 		err, release := r.attempt(ctx, rctx, p, t, call, false)
 		if err == nil {
@@ -280,13 +286,14 @@ func (r *Router) attempt(ctx, rctx context.Context, p *Plan, t *Target, call Cal
 	}
 }
 
-// leastRecentlyFailed returns the candidate with a provider whose last
-// failure is oldest (one at least has a provider: its breaker refused).
-func leastRecentlyFailed(ts []Target) *Target {
+// leastRecentlyFailed returns the candidate with a provider, not left out
+// by the context-window pre-skip, whose last failure is oldest (one at
+// least qualifies: its breaker refused).
+func leastRecentlyFailed(p *Plan, fit windowFit) *Target {
 	var best *Target
-	for i := range ts {
-		t := &ts[i]
-		if t.Provider == nil {
+	for i := range p.Candidates {
+		t := &p.Candidates[i]
+		if t.Provider == nil || fit.skip(p, t) {
 			continue
 		}
 		if best == nil || t.h != nil && (best.h == nil || t.h.lastFail.Load() < best.h.lastFail.Load()) {

@@ -109,6 +109,9 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 	r := *req // the router may resend req: change a copy
 	r.Stream, r.IncludeUsage = false, false
 	body, err := codec.EncodeMessagesRequest(&r, p.encode)
+	if err == nil {
+		body, err = provider.PatchBody(body, req.Patch)
+	}
 	if err != nil {
 		return nil, p.own(err)
 	}
@@ -138,6 +141,9 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 	r := *req
 	r.Stream = true
 	body, err := codec.EncodeMessagesRequest(&r, p.encode)
+	if err == nil {
+		body, err = provider.PatchBody(body, req.Patch)
+	}
 	if err != nil {
 		return nil, p.own(err)
 	}

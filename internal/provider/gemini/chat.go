@@ -59,6 +59,9 @@ func (p *Provider) encode(req *llm.Request, method string) (body []byte, path st
 		return nil, "", p.own(err)
 	}
 	body, err = codec.EncodeGenerateRequest(req, codec.EncodeOptions{Provider: p.name})
+	if err == nil {
+		body, err = provider.PatchBody(body, req.Patch)
+	}
 	if err != nil {
 		return nil, "", p.own(err)
 	}

@@ -20,6 +20,9 @@ func (p *Provider) Chat(ctx context.Context, req *llm.Request) (*llm.Response, e
 		req = &r
 	}
 	body, err := oaicodec.EncodeChatRequest(req, p.encode)
+	if err == nil {
+		body, err = provider.PatchBody(body, req.Patch)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +54,9 @@ func (p *Provider) ChatStream(ctx context.Context, req *llm.Request) (llm.Stream
 	opt := p.encode
 	opt.IncludeUsage = true
 	body, err := oaicodec.EncodeChatRequest(&r, opt)
+	if err == nil {
+		body, err = provider.PatchBody(body, req.Patch)
+	}
 	if err != nil {
 		return nil, err
 	}
