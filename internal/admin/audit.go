@@ -107,31 +107,39 @@ func (s *server) handleAudit(_ http.ResponseWriter, r *http.Request, c *call) er
 // eachParam.
 func parseAuditQuery(q url.Values) (store.AuditFilter, *llm.Error) {
 	var f store.AuditFilter
+	err := parsePage(q, &f.From, &f.To, &f.Limit, &f.Cursor,
+		map[string]*string{"actor": &f.Actor, "action": &f.Action, "target": &f.Target})
+	return f, err
+}
+
+// parsePage reads the parameters of a newest-first list (the audit log,
+// events): from and to (a checked range), limit, cursor, and the
+// equality filters in eq, each a parameter name and where its value
+// goes. Anything else is refused (eachParam's rules).
+func parsePage(q url.Values, from, to *time.Time, limit *int, cursor *string, eq map[string]*string) *llm.Error {
 	err := eachParam(q, func(name, v string) *llm.Error {
 		switch name {
 		case "from", "to":
-			return rangeParam(&f.From, &f.To, name, v)
-		case "actor":
-			f.Actor = v
-		case "action":
-			f.Action = v
-		case "target":
-			f.Target = v
+			return rangeParam(from, to, name, v)
 		case "limit":
 			n, err := limitParam(name, v)
-			f.Limit = n
+			*limit = n
 			return err
 		case "cursor":
-			f.Cursor = v
+			*cursor = v
 		default:
-			return unknownParam(name, v)
+			dst, ok := eq[name]
+			if !ok {
+				return unknownParam(name, v)
+			}
+			*dst = v
 		}
 		return nil
 	})
 	if err == nil {
-		err = checkRange(f.From, f.To)
+		err = checkRange(*from, *to)
 	}
-	return f, err
+	return err
 }
 
 // appendAuditEntry appends e as the API's audit entry object.

@@ -98,28 +98,7 @@ func (s *server) scopeSubjects(ctx context.Context, sc scope) ([]string, error) 
 // eachParam.
 func parseEventsQuery(q url.Values) (store.EventFilter, *llm.Error) {
 	var f store.EventFilter
-	err := eachParam(q, func(name, v string) *llm.Error {
-		switch name {
-		case "from", "to":
-			return rangeParam(&f.From, &f.To, name, v)
-		case "kind":
-			f.Kind = v
-		case "subject":
-			f.Subject = v
-		case "limit":
-			n, err := limitParam(name, v)
-			f.Limit = n
-			return err
-		case "cursor":
-			f.Cursor = v
-		default:
-			return unknownParam(name, v)
-		}
-		return nil
-	})
-	if err == nil {
-		err = checkRange(f.From, f.To)
-	}
+	err := parsePage(q, &f.From, &f.To, &f.Limit, &f.Cursor, map[string]*string{"kind": &f.Kind, "subject": &f.Subject})
 	return f, err
 }
 

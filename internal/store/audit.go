@@ -104,25 +104,14 @@ func (db *DB) QueryAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, stri
 		return nil, "", fmt.Errorf("store: query audit: %w: to (%s) is before from (%s)", ErrBadQuery, f.To, f.From)
 	}
 	s := db.d.stmt().sql("SELECT id, " + auditColumns + " FROM audit_log WHERE 1=1")
-	if !f.From.IsZero() {
-		s.sql(" AND time_us >= ").arg(f.From.UnixMicro())
-	}
-	if !f.To.IsZero() {
-		s.sql(" AND time_us < ").arg(f.To.UnixMicro())
-	}
 	for _, c := range []struct{ col, val string }{{"actor", f.Actor}, {"action", f.Action}, {"target", f.Target}} {
 		if c.val != "" {
 			s.sql(" AND " + c.col + " = ").arg(shortText(c.val))
 		}
 	}
-	if f.Cursor != "" {
-		t, id, err := decodeAuditCursor(f.Cursor)
-		if err != nil {
-			return nil, "", fmt.Errorf("store: query audit: %w", err)
-		}
-		s.sql(" AND (time_us < ").arg(t).sql(" OR (time_us = ").arg(t).sql(" AND id < ").arg(id).sql("))")
+	if err := newestFirst(s, f.From, f.To, f.Cursor, limit); err != nil {
+		return nil, "", fmt.Errorf("store: query audit: %w", err)
 	}
-	s.sql(" ORDER BY time_us DESC, id DESC LIMIT ").arg(int64(limit + 1))
 
 	rows, err := db.r.QueryContext(ctx, s.String(), s.args...)
 	if err != nil {
@@ -157,7 +146,29 @@ func (db *DB) QueryAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, stri
 	return es, next, nil
 }
 
-// decodeAuditCursor parses a cursor QueryAudit made: encodeCursor's form
+// newestFirst ends a query over a table with time_us and an integer id
+// (the audit log, events): the time range [from, to) where set, the page
+// after cursor, newest first, limit+1 rows (the extra one says whether
+// there is a next page).
+func newestFirst(s *stmt, from, to time.Time, cursor string, limit int) error {
+	if !from.IsZero() {
+		s.sql(" AND time_us >= ").arg(from.UnixMicro())
+	}
+	if !to.IsZero() {
+		s.sql(" AND time_us < ").arg(to.UnixMicro())
+	}
+	if cursor != "" {
+		t, id, err := decodeAuditCursor(cursor)
+		if err != nil {
+			return err
+		}
+		s.sql(" AND (time_us < ").arg(t).sql(" OR (time_us = ").arg(t).sql(" AND id < ").arg(id).sql("))")
+	}
+	s.sql(" ORDER BY time_us DESC, id DESC LIMIT ").arg(int64(limit + 1))
+	return nil
+}
+
+// decodeAuditCursor parses a cursor QueryAudit or ListEvents made: encodeCursor's form
 // with the entry's ID in decimal (positive, no sign, no leading zero).
 // Anything else is an error wrapping ErrBadCursor. For every accepted c,
 // encoding what it returns gives c back.
@@ -168,7 +179,7 @@ func decodeAuditCursor(c string) (timeUS, id int64, err error) {
 	}
 	id, perr := strconv.ParseInt(s, 10, 64)
 	if perr != nil || id <= 0 || strconv.FormatInt(id, 10) != s {
-		return 0, 0, fmt.Errorf("%w: not an audit entry id", ErrBadCursor)
+		return 0, 0, fmt.Errorf("%w: not an entry id", ErrBadCursor)
 	}
 	return timeUS, id, nil
 }

@@ -140,12 +140,6 @@ func (db *DB) ListEvents(ctx context.Context, f EventFilter) ([]Event, string, e
 		return nil, "", nil
 	}
 	s := db.d.stmt().sql("SELECT id, " + eventColumns + " FROM events WHERE 1=1")
-	if !f.From.IsZero() {
-		s.sql(" AND time_us >= ").arg(f.From.UnixMicro())
-	}
-	if !f.To.IsZero() {
-		s.sql(" AND time_us < ").arg(f.To.UnixMicro())
-	}
 	if f.Kind != "" {
 		s.sql(" AND kind = ").arg(shortText(f.Kind))
 	}
@@ -159,14 +153,9 @@ func (db *DB) ListEvents(ctx context.Context, f EventFilter) ([]Event, string, e
 		}
 		s.sql(" AND subject IN ").list(subs)
 	}
-	if f.Cursor != "" {
-		t, id, err := decodeAuditCursor(f.Cursor)
-		if err != nil {
-			return nil, "", fmt.Errorf("store: list events: %w", err)
-		}
-		s.sql(" AND (time_us < ").arg(t).sql(" OR (time_us = ").arg(t).sql(" AND id < ").arg(id).sql("))")
+	if err := newestFirst(s, f.From, f.To, f.Cursor, limit); err != nil {
+		return nil, "", fmt.Errorf("store: list events: %w", err)
 	}
-	s.sql(" ORDER BY time_us DESC, id DESC LIMIT ").arg(int64(limit + 1))
 
 	rows, err := db.r.QueryContext(ctx, s.String(), s.args...)
 	if err != nil {
