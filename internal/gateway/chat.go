@@ -130,6 +130,7 @@ func writeAnswer(w http.ResponseWriter, r *http.Request, ex *Exchange, body []by
 	setAnswerHeaders(h, ri, ex)
 	ri.captureResponse(body)
 	h["Content-Type"] = jsonContentType
+	h["Date"] = httpDate(time.Now())
 	ri.setHeader(h, "Content-Length", hdrContentLength, strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body) //nolint:errcheck // the client may be gone; nothing to do

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRecovererAnswers500AndLogsThePanic(t *testing.T) {
@@ -142,5 +143,20 @@ func TestInfoContext(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if got == nil || got.id == "" || got.id != rec.Header().Get("X-Request-Id") || other != "v" {
 		t.Errorf("info %+v, other value %v, header %q", got, other, rec.Header().Get("X-Request-Id"))
+	}
+}
+
+// TestHTTPDate: the shared Date value is the server's own format of the
+// second asked for, and changes with the second.
+func TestHTTPDate(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 21, 40, 7, 100, time.UTC)
+	if got, want := httpDate(t0)[0], t0.Format(http.TimeFormat); got != want {
+		t.Errorf("httpDate = %q, want %q", got, want)
+	}
+	if got := httpDate(t0.Add(500 * time.Millisecond))[0]; got != t0.Format(http.TimeFormat) {
+		t.Errorf("same second: %q", got)
+	}
+	if got, want := httpDate(t0.Add(time.Second))[0], t0.Add(time.Second).Format(http.TimeFormat); got != want {
+		t.Errorf("next second: %q, want %q", got, want)
 	}
 }

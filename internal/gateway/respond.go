@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	anthcodec "github.com/sluicehq/sluice/internal/codec/anthropic"
 	oaicodec "github.com/sluicehq/sluice/internal/codec/openai"
@@ -59,6 +61,7 @@ func writeError(w http.ResponseWriter, r *http.Request, f format, err error) {
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
+	h["Date"] = httpDate(time.Now())
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the client may be gone; nothing to do
@@ -67,6 +70,26 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // jsonContentType is the value of Content-Type for JSON answers, shared by
 // all of them (capped: an Add copies it; nothing writes into it).
 var jsonContentType = []string{"application/json"}[:1:1]
+
+// httpDate returns the value of a Date header for now, formatted once a
+// second and shared (as jsonContentType is) by the answers of that second:
+// the server would otherwise format it for every answer.
+func httpDate(now time.Time) []string {
+	sec := now.Unix()
+	if d := lastDate.Load(); d != nil && d.sec == sec {
+		return d.value
+	}
+	d := &dateValue{sec: sec, value: []string{now.UTC().Format(http.TimeFormat)}[:1:1]}
+	lastDate.Store(d)
+	return d.value
+}
+
+type dateValue struct {
+	sec   int64
+	value []string
+}
+
+var lastDate atomic.Pointer[dateValue]
 
 func notFound(r *http.Request) *llm.Error {
 	return &llm.Error{Status: http.StatusNotFound, Type: llm.TypeNotFound, Code: "not_found",

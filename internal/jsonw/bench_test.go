@@ -115,3 +115,26 @@ func BenchmarkValid(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIter reads benchObject with Iter, taking every value whole: one
+// checked pass (compare BenchmarkValid, then BenchmarkEachMember).
+func BenchmarkIter(b *testing.B) {
+	obj := benchObject()
+	b.SetBytes(int64(len(obj)))
+	b.ReportAllocs()
+	var it Iter
+	for b.Loop() {
+		it.Reset(obj)
+		n := 0
+		err := it.Object(func([]byte) error {
+			if it.Value() == nil {
+				return ErrSyntax
+			}
+			n++
+			return nil
+		})
+		if err != nil || n != 4 || !it.End() {
+			b.Fatal(n, err)
+		}
+	}
+}

@@ -119,6 +119,18 @@ func special(x uint64) uint64 {
 	return (below | isQuote | isBackslash | x) & highs
 }
 
+// stringStop returns non-zero when one of the eight bytes in x is a control
+// character, '"' or '\\': a byte that ends or interrupts the plain text of
+// a JSON string. Unlike special it lets non-ASCII bytes through.
+func stringStop(x uint64) uint64 {
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	below := (x - ones*0x20) &^ x
+	isQuote := (quote - ones) &^ quote
+	isBackslash := (backslash - ones) &^ backslash
+	return (below | isQuote | isBackslash) & highs
+}
+
 // load8 reads s[i:i+8] as a little-endian word; the compiler turns it into
 // one load on little-endian machines.
 func load8(s string, i int) uint64 {

@@ -98,9 +98,15 @@ func validContainer(b []byte, i, depth int) (int, bool) {
 // validString checks the string literal starting at b[i] ('"').
 func validString(b []byte, i int) (int, bool) {
 	for i++; i < len(b); {
-		if plainString[b[i]] {
+		// Skip plain bytes a word at a time: most of a string is text.
+		for i+8 <= len(b) && stringStop(load8b(b, i)) == 0 {
+			i += 8
+		}
+		for i < len(b) && plainString[b[i]] {
 			i++
-			continue
+		}
+		if i >= len(b) {
+			break
 		}
 		switch b[i] {
 		case '"':

@@ -11,29 +11,61 @@ import (
 // decodeMessages converts the wire messages. All parts, tool calls and tool
 // results are carved out of three shared backing arrays (each message's
 // slice is capped, so appending to one never touches its neighbour): a
-// request costs a handful of allocations, not several per message.
-func decodeMessages(ws []messageWire) ([]llm.Message, error) {
+// request costs a handful of allocations, not several per message. When
+// the messages and parts fit in room (which may be nil), they use it.
+func decodeMessages(ws []messageWire, room *messageRoom) ([]llm.Message, error) {
 	nParts, nCalls, nResults := 0, 0, 0
 	for i := range ws {
 		w := &ws[i]
-		nParts += 3 + len(w.Content.parts) + len(w.ToolCalls) // +3: string content, refusal, audio or a tool result
+		// At most: the content, a refusal, audio, the tool calls and a
+		// tool result.
+		if c := &w.Content; c.present {
+			nParts += len(c.parts)
+			if c.isText {
+				nParts++
+			}
+		}
+		if w.Refusal != "" {
+			nParts++
+		}
+		if w.Audio != nil {
+			nParts++
+		}
+		nParts += len(w.ToolCalls)
 		nCalls += len(w.ToolCalls)
 		if w.Role == "tool" {
 			nResults++
+			nParts++
 		}
 	}
 	d := messageDecoder{
-		parts:   make([]llm.Part, 0, nParts),
 		calls:   make([]llm.ToolCall, 0, nCalls),
 		results: make([]llm.ToolResult, 0, nResults),
 	}
-	msgs := make([]llm.Message, len(ws))
+	var msgs []llm.Message
+	if room != nil && nParts <= len(room.parts) {
+		d.parts = room.parts[:0:nParts]
+	} else {
+		d.parts = make([]llm.Part, 0, nParts)
+	}
+	if room != nil && len(ws) <= len(room.msgs) {
+		msgs = room.msgs[:len(ws):len(ws)]
+	} else {
+		msgs = make([]llm.Message, len(ws))
+	}
 	for i := range ws {
 		if err := d.message(i, &ws[i], &msgs[i]); err != nil {
 			return nil, err
 		}
 	}
 	return msgs, nil
+}
+
+// messageRoom is storage for the messages of a small request, allocated
+// with it (see requestBlock).
+type messageRoom struct {
+	msgs  [4]llm.Message
+	parts [4]llm.Part
 }
 
 type messageDecoder struct {

@@ -28,10 +28,23 @@ const FormatName = "openai"
 //
 // Errors are *llm.Error 400 invalid_request_error values naming the
 // parameter at fault ("messages[3].role").
+//
+// The request's strings share one copy of body (names such as the model
+// and roles excepted: they are interned, see jsonw.Text), so a component
+// that keeps a string of it for longer than the request should clone it.
 func DecodeChatRequest(body []byte) (*llm.Request, error) {
 	if e := checkBody(body); e != nil {
 		return nil, e
 	}
+	if req, ok := decodeChatRequestFast(body); ok {
+		return req, nil
+	}
+	return decodeChatRequestStd(body)
+}
+
+// decodeChatRequestStd is DecodeChatRequest through encoding/json: the
+// path for what the fast path leaves, and the reference it is held to.
+func decodeChatRequestStd(body []byte) (*llm.Request, error) {
 	var w chatRequestWire
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, decodeError(body, err)
@@ -42,7 +55,7 @@ func DecodeChatRequest(body []byte) (*llm.Request, error) {
 		return nil, err
 	}
 	req.Extra = extra
-	if err := convertRequest(req, &w, body); err != nil {
+	if err := convertRequest(req, &w, body, nil); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -110,8 +123,9 @@ func memberElements(data []byte, key string) [][]byte {
 	return out
 }
 
-// convertRequest validates w, decoded from body, and fills req from it.
-func convertRequest(req *llm.Request, w *chatRequestWire, body []byte) error {
+// convertRequest validates w, decoded from body, and fills req from it,
+// its messages in room when they fit (room may be nil).
+func convertRequest(req *llm.Request, w *chatRequestWire, body []byte, room *messageRoom) error {
 	if w.Model == "" {
 		return missing("model")
 	}
@@ -122,7 +136,7 @@ func convertRequest(req *llm.Request, w *chatRequestWire, body []byte) error {
 	if len(w.Messages) == 0 {
 		return invalidValue("messages", "expected an array with at least one message, got an empty array")
 	}
-	msgs, err := decodeMessages(w.Messages)
+	msgs, err := decodeMessages(w.Messages, room)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,12 @@ func EncodeChatResponse(resp *llm.Response) ([]byte, error) {
 	for i := range resp.Choices {
 		size += 160 + partsSize(resp.Choices[i].Message.Parts) + len(resp.Choices[i].Logprobs)
 	}
-	dst := make([]byte, 0, size)
+	return AppendChatResponse(make([]byte, 0, size), resp), nil
+}
+
+// AppendChatResponse appends the encoding of resp (see EncodeChatResponse)
+// to dst and returns the extended buffer.
+func AppendChatResponse(dst []byte, resp *llm.Response) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = jsonw.AppendString(dst, resp.ID)
 	dst = append(dst, `,"object":"chat.completion","created":`...)
@@ -47,7 +52,7 @@ func EncodeChatResponse(resp *llm.Response) ([]byte, error) {
 		dst = append(dst, `,"system_fingerprint":`...)
 		dst = jsonw.AppendString(dst, resp.SystemFingerprint)
 	}
-	return append(dst, '}'), nil
+	return append(dst, '}')
 }
 
 func appendChoice(dst []byte, c *llm.Choice) []byte {
