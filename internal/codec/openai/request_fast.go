@@ -861,6 +861,14 @@ func (d *reqDecoder) functionCall(dst **functionCall) error {
 	d.s.fcalls = append(d.s.fcalls, functionCall{})
 	f := &d.s.fcalls[len(d.s.fcalls)-1]
 	*dst = f
+	return d.callFunction(&f.Name, &f.Arguments)
+}
+
+// callFunction decodes a function call's {"name","arguments"} members
+// into name and args. arguments is taken as arguments.UnmarshalJSON
+// takes it: a string's value, or the text of any other value; null
+// leaves it empty. Requests and answers both carry this object.
+func (d *reader) callFunction(name *string, args *arguments) error {
 	var seen uint64
 	return d.it.Object(func(k []byte) error {
 		switch string(k) {
@@ -868,13 +876,11 @@ func (d *reqDecoder) functionCall(dst **functionCall) error {
 			if err := once(&seen, 0); err != nil {
 				return err
 			}
-			return d.name(&f.Name)
+			return d.name(name)
 		case "arguments":
 			if err := once(&seen, 1); err != nil {
 				return err
 			}
-			// As arguments.UnmarshalJSON: a string's value, or the text
-			// of any other value; null leaves it empty.
 			switch v := d.value(); v[0] {
 			case 0:
 				return errSlow
@@ -884,9 +890,9 @@ func (d *reqDecoder) functionCall(dst **functionCall) error {
 				if !ok {
 					return errSlow
 				}
-				f.Arguments = arguments(s)
+				*args = arguments(s)
 			default:
-				f.Arguments = arguments(d.t.Literal(v))
+				*args = arguments(d.t.Literal(v))
 			}
 			return nil
 		}

@@ -342,35 +342,7 @@ func (d *respDecoder) function(c *toolDeltaWire) error {
 	}{})
 	f := &d.s.fns[len(d.s.fns)-1]
 	c.Function = f
-	var seen uint64
-	return d.it.Object(func(k []byte) error {
-		switch string(k) {
-		case "name":
-			if err := once(&seen, 0); err != nil {
-				return err
-			}
-			return d.name(&f.Name)
-		case "arguments":
-			if err := once(&seen, 1); err != nil {
-				return err
-			}
-			switch v := d.value(); v[0] {
-			case 0:
-				return errSlow
-			case 'n':
-			case '"':
-				s, ok := d.t.String(v)
-				if !ok {
-					return errSlow
-				}
-				f.Arguments = arguments(s)
-			default:
-				f.Arguments = arguments(d.t.Literal(v))
-			}
-			return nil
-		}
-		return otherKey(k, functionCallKeys)
-	})
+	return d.callFunction(&f.Name, &f.Arguments)
 }
 
 var audioOutKeys = []string{"id", "data"}
@@ -405,6 +377,24 @@ var usageKeys = []string{"prompt_tokens", "completion_tokens", "prompt_cache_hit
 	"prompt_tokens_details", "completion_tokens_details"}
 var promptDetailsKeys = []string{"cached_tokens", "cache_write_tokens", "audio_tokens"}
 var completionDetailsKeys = []string{"reasoning_tokens", "audio_tokens"}
+
+// counts decodes an object whose members keys[i] are integers into
+// dst[i] (a fixed array, so the call does not allocate); a repeated
+// member or an unknown one goes as once and otherKey say.
+func (d *reader) counts(keys []string, dst [3]*int) error {
+	var seen uint64
+	return d.it.Object(func(k []byte) error {
+		for i, key := range keys {
+			if string(k) == key {
+				if err := once(&seen, uint(i)); err != nil {
+					return err
+				}
+				return intVal(d.value(), dst[i])
+			}
+		}
+		return otherKey(k, keys)
+	})
+}
 
 func (d *respDecoder) usage() error {
 	w := &d.s.w
@@ -450,27 +440,7 @@ func (d *respDecoder) usage() error {
 			}
 			p := &d.s.details[0]
 			u.PromptTokensDetails = p
-			var dseen uint64
-			return d.it.Object(func(k []byte) error {
-				switch string(k) {
-				case "cached_tokens":
-					if err := once(&dseen, 0); err != nil {
-						return err
-					}
-					return intVal(d.value(), &p.CachedTokens)
-				case "cache_write_tokens":
-					if err := once(&dseen, 1); err != nil {
-						return err
-					}
-					return intVal(d.value(), &p.CacheWriteTokens)
-				case "audio_tokens":
-					if err := once(&dseen, 2); err != nil {
-						return err
-					}
-					return intVal(d.value(), &p.AudioTokens)
-				}
-				return otherKey(k, promptDetailsKeys)
-			})
+			return d.counts(promptDetailsKeys, [3]*int{&p.CachedTokens, &p.CacheWriteTokens, &p.AudioTokens})
 		case 4:
 			ok, err := object(&d.it)
 			if !ok {
@@ -479,22 +449,7 @@ func (d *respDecoder) usage() error {
 			}
 			c := &d.s.completion[0]
 			u.CompletionTokensDetails = c
-			var dseen uint64
-			return d.it.Object(func(k []byte) error {
-				switch string(k) {
-				case "reasoning_tokens":
-					if err := once(&dseen, 0); err != nil {
-						return err
-					}
-					return intVal(d.value(), &c.ReasoningTokens)
-				case "audio_tokens":
-					if err := once(&dseen, 1); err != nil {
-						return err
-					}
-					return intVal(d.value(), &c.AudioTokens)
-				}
-				return otherKey(k, completionDetailsKeys)
-			})
+			return d.counts(completionDetailsKeys, [3]*int{&c.ReasoningTokens, &c.AudioTokens})
 		}
 		return nil
 	})
