@@ -60,6 +60,9 @@ type Options struct {
 	// each request and must be safe for concurrent use. Nil: the endpoint
 	// lists nothing.
 	Health func() []ProviderHealth
+	// Cache purges the response cache for DELETE /cache; nil leaves the
+	// endpoints out (404): no cache is configured.
+	Cache CachePurger
 	// Logger receives store failures (the cause of every 500), refused
 	// authentications and audit write failures, never a presented token
 	// or a key secret. Nil means slog.Default().
@@ -76,6 +79,7 @@ type server struct {
 	auth       authenticator
 	keyChanged func(store.Key)
 	health     func() []ProviderHealth
+	cache      CachePurger
 	creds      credentialOptions
 	scopes     func(ctx context.Context) error
 	log        *slog.Logger
@@ -99,6 +103,7 @@ func New(opts Options) (http.Handler, error) {
 		auth:       newAuthenticator(opts.AdminKey, opts.Resolve),
 		keyChanged: opts.KeyChanged,
 		health:     opts.Health,
+		cache:      opts.Cache,
 		creds:      credentialOptions{vault: opts.Vault, providers: opts.ProviderNames, changed: opts.CredentialChanged},
 		scopes:     opts.ScopesChanged,
 		log:        opts.Logger,
@@ -150,6 +155,10 @@ func (s *server) routes() {
 		s.handle("/credentials/{id}", methods{"GET": {h: s.getCredential},
 			"PATCH":  {action: "credential.update", h: s.updateCredential},
 			"DELETE": {action: "credential.delete", h: s.deleteCredential}})
+	}
+	if s.cache != nil {
+		s.handle("/cache", methods{"DELETE": {action: "cache.purge", h: s.purgeCache}})
+		s.handle("/cache/{id}", methods{"DELETE": {action: "cache.purge", h: s.purgeCacheKey}})
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound(r))

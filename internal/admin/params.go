@@ -183,10 +183,10 @@ func filterParam(f *store.LogFilter, name, v string) *llm.Error {
 		return setClass(f, name, class)
 	case "cache":
 		switch v {
-		case "hit", "miss", "bypass":
+		case "hit", "semantic_hit", "coalesced", "miss", "bypass":
 			f.CacheStatus = v
 		default:
-			return llm.BadRequest(name, "cache: want hit, miss or bypass, got %s", short(v))
+			return llm.BadRequest(name, "cache: want hit, semantic_hit, coalesced, miss or bypass, got %s", short(v))
 		}
 	default:
 		key, ok := strings.CutPrefix(name, "metadata.")

@@ -27,6 +27,8 @@ const (
 	ReadAudit Action = "read_audit"
 	// ManageCredentials sets and rotates provider credentials.
 	ManageCredentials Action = "manage_credentials"
+	// PurgeCache removes cached answers from the response cache.
+	PurgeCache Action = "purge_cache"
 )
 
 // grants is the whole RBAC policy: the actions each role may take. Owner
@@ -35,8 +37,8 @@ const (
 // manages keys of its own team; viewer only reads logs. Unknown roles and ""
 // have no entry and so may do nothing.
 var grants = map[string][]Action{
-	RoleOwner:  {ReadLogs, ManageKeys, ManageTeamKeys, ManageTenants, ReadAudit, ManageCredentials},
-	RoleAdmin:  {ReadLogs, ManageKeys, ManageTeamKeys, ReadAudit, ManageCredentials},
+	RoleOwner:  {ReadLogs, ManageKeys, ManageTeamKeys, ManageTenants, ReadAudit, ManageCredentials, PurgeCache},
+	RoleAdmin:  {ReadLogs, ManageKeys, ManageTeamKeys, ReadAudit, ManageCredentials, PurgeCache},
 	RoleMember: {ReadLogs, ManageTeamKeys},
 	RoleViewer: {ReadLogs},
 }

@@ -36,6 +36,8 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Budgets says how spend budgets are enforced; see Budgets.
 	Budgets Budgets `yaml:"budgets"`
+	// Cache is the response cache; see Cache.
+	Cache Cache `yaml:"cache"`
 	// Store is where state and request logs are kept.
 	Store Store `yaml:"store"`
 	// RequestLog is the durable per-request log.
@@ -169,6 +171,8 @@ type Model struct {
 	Retry      Retry    `yaml:"retry"`
 	Timeouts   Timeouts `yaml:"timeouts"`
 	FallbackOn []string `yaml:"fallback_on"`
+	// Cache overrides the cache defaults (cache:) for this model.
+	Cache *CacheSettings `yaml:"cache,omitempty" json:",omitempty"`
 }
 
 // Target is one provider model behind a virtual model, or another virtual

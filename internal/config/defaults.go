@@ -69,6 +69,7 @@ func (c *Config) ApplyDefaults() {
 	c.routingDefaults()
 	c.limitsDefaults()
 	c.budgetsDefaults()
+	c.cacheDefaults()
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		if p.BaseURL == "" {

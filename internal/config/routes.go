@@ -31,6 +31,9 @@ type Route struct {
 	// Mirror copies a share of the matching requests to a candidate
 	// model in the background. Zero value: no mirroring.
 	Mirror Mirror `yaml:"mirror"`
+	// Cache overrides the cache settings for the matching requests, key
+	// by key over the target model's own.
+	Cache *CacheSettings `yaml:"cache,omitempty" json:",omitempty"`
 }
 
 // Mirror is a route's shadow traffic: a copy of some requests sent to

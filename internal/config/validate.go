@@ -42,6 +42,7 @@ func (c *Config) validate() []*Error {
 	v.models(names)
 	v.routing()
 	v.routes(names)
+	v.cache(names)
 	return v.errs
 }
 

@@ -86,6 +86,10 @@ type Exchange struct {
 	// content_filter.go.
 	holdFiltered bool
 	held         *heldAnswer
+
+	// cacheServed says the answer came from the response cache (or from
+	// an identical request's upstream call): no provider was paid for it.
+	cacheServed bool
 }
 
 // Handler runs an exchange. It returns an error (an *llm.Error to tell the

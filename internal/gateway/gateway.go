@@ -78,6 +78,9 @@ type Gateway struct {
 	// checks runs the providers' active health checks; nil before New
 	// has built the first snapshot.
 	checks *healthChecker
+	// cache is the response cache (cache.go); nil when no model or
+	// route has caching on.
+	cache *responseCache
 }
 
 // Options are the gateway's dependencies beyond its config.
@@ -138,6 +141,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		g.Close()
 		return nil, err
 	}
+	var err error
+	if g.cache, err = newResponseCache(cfg, g.metrics, g.log); err != nil {
+		g.Close()
+		return nil, err
+	}
 	switch {
 	case opts.Store != nil:
 		kc, err := newKeyCache(context.Background(), opts.Store, g.log, cfg.Auth.KeyRefresh.Std())
@@ -158,7 +166,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		}
 		adm, err := admin.New(admin.Options{Logs: opts.Store, Store: opts.Store, AdminKey: opts.AdminKey,
 			Resolve: g.resolveAdmin, KeyChanged: kc.Apply, Health: g.providerHealth, ScopesChanged: kc.ReloadScopes, Logger: g.log,
-			Vault: opts.Vault, ProviderNames: g.providerNames, CredentialChanged: g.credentialChanged})
+			Vault: opts.Vault, ProviderNames: g.providerNames, CredentialChanged: g.credentialChanged,
+			Cache: g.cachePurger()})
 		if err != nil {
 			g.Close()
 			return nil, fmt.Errorf("gateway: %w", err)
@@ -254,6 +263,7 @@ func (g *Gateway) Close() {
 	g.checks = nil
 	g.mirrors.close()
 	g.limits.close()
+	g.cache.close()
 	g.closeBudgets() // before the events: its last sync may alert
 	g.creds.Close()
 	if g.keys != nil {

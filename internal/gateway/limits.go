@@ -91,6 +91,7 @@ func newRateLimits(cfg config.Limits, reg *telemetry.Metrics, log *slog.Logger) 
 			// dials: the fallback takes over sooner.
 			opt.DialerRetries = 1
 		}
+		quietRedis(log)
 		rl.redis = redis.NewClient(opt)
 		rl.shared = limit.NewRedis(rl.redis, cfg.RedisPrefix)
 		if cfg.OnRedisError == config.OnRedisErrorLocal {

@@ -256,6 +256,9 @@ func (g *limitGrant) settle(ex *Exchange) {
 	}
 	g.settled = true
 	actual := int64(ex.Usage.TotalTokens())
+	if ex.cacheServed {
+		actual = 0 // no provider spent tokens on it
+	}
 	for i := range g.nCharges {
 		if c := &g.charges[i]; c.kind == kindTokens && actual != c.n {
 			g.adjust(c.lim, c.key, c.rate, actual-c.n)

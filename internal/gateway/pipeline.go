@@ -25,16 +25,18 @@ import (
 //	           slot until the answer (or its stream) ends
 //	budget   — 429 budget_exceeded once the key's, team's or tenant's
 //	           budget is spent (the cost is counted when a request finishes)
+//	cache    — serves a cached answer (exact or semantic), or shares an
+//	           identical request's upstream call, or stores the answer
+//	           (see cache_stage.go); a hit still counts as a request
+//	           against rate limits but spends no tokens or budget
 //	dispatch — the router picks candidates; the provider is called
-//
-// Policy stages (guardrails, limits, cache) go between usage and dispatch
-// as they are built.
 func (g *Gateway) pipeline() Handler {
 	return chain(HandlerFunc(g.dispatch),
 		g.routesStage,
 		usageStage,
 		g.limitsStage,
 		g.budgetStage,
+		g.cacheStage,
 	)
 }
 

@@ -53,6 +53,12 @@ type requestInfo struct {
 	// cacheStatus and guardrails are set by the policy stages.
 	cacheStatus string
 	guardrails  []string
+	// cacheKey (hex), cacheAge (seconds) and cacheSimilarity are for
+	// the x-sluice-cache-* and Age response headers.
+	cacheKey        string
+	cacheAge        int64
+	cacheSimilarity float32
+
 	// snap is the config snapshot the request runs on, pinned by the
 	// routes stage; nil before (the current one applies).
 	snap *snapshot
@@ -259,7 +265,7 @@ func (g *Gateway) fillRecord(rec *store.Record, r *http.Request, ri *requestInfo
 		rec.PriceKnown = ok
 		if ok {
 			cost := usage.Cost(price, u)
-			if ri.cacheStatus == "hit" {
+			if cacheServedStatus(ri.cacheStatus) {
 				rec.SavedMicros = cost // the provider was not paid
 			} else {
 				rec.CostMicros = cost

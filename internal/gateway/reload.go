@@ -31,6 +31,9 @@ type snapshot struct {
 	providerTypes map[string]string
 	proxies       map[string]*httputil.ReverseProxy
 	models        *modelCatalog
+	// cacheModels and cacheRoutes are the models' and routes' cache
+	// settings by name (nil when none has any).
+	cacheModels, cacheRoutes map[string]*config.CacheSettings
 }
 
 // current returns the snapshot new requests use.
@@ -84,6 +87,7 @@ func (g *Gateway) buildSnapshot(cfg *config.Config) (*snapshot, error) {
 		return nil, err
 	}
 	s.models = newModelCatalog(g, s)
+	s.cacheModels, s.cacheRoutes = cacheSettings(cfg)
 	return s, nil
 }
 
@@ -107,6 +111,10 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	g.health.Configure(healthConfig(&cfg.Routing))
 	if g.metrics != nil {
 		g.metrics.SetKnownModels(g.knownModels(s))
+	}
+	if g.cache == nil && cacheConfigured(cfg) || g.cache != nil && g.cache.index == nil && semanticConfigured(cfg) {
+		g.log.Warn("config reloaded; caching (or the semantic cache) was switched on for a model or route, " +
+			"which takes a restart when the gateway started without it")
 	}
 	if changed := restartOnly(g.cfg, cfg); len(changed) > 0 {
 		g.log.Warn("config reloaded; these settings apply only after a restart and keep their running values",

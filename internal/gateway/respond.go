@@ -157,6 +157,7 @@ func setAnswerHeaders(h http.Header, ri *requestInfo, ex *Exchange) {
 	if ex.Route != "" {
 		h.Set("X-Sluice-Route", ex.Route)
 	}
+	setCacheHeaders(h, ri)
 }
 
 // pump is pumpStream counted as an in-flight stream.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -134,5 +135,70 @@ func TestEmbeddingsAreDeterministicAcrossFormatsAndAPIs(t *testing.T) {
 		if diff := cmp.Diff(floats[0], values, cmpopts.EquateApprox(0, 1e-7)); diff != "" {
 			t.Errorf("%s: Gemini vector differs from OpenAI's for the same text (-openai +gemini):\n%s", path, diff)
 		}
+	}
+}
+
+// cosine is the dot product of two unit vectors.
+func cosine(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// TestEmbeddingSimilarityFollowsWording guards the promise in the package
+// doc: paraphrases with the same content words are close, unrelated
+// questions are near orthogonal, and case, punctuation, stop words and
+// plurals do not matter.
+func TestEmbeddingSimilarityFollowsWording(t *testing.T) {
+	const france = "What is the capital of France?"
+	tests := []struct {
+		name, other string
+		dims        int
+		min, max    float64
+	}{
+		{"paraphrase", "Tell me the capital of France", 256, 0.8, 0.83},
+		{"paraphrase at 1536", "Tell me the capital of France", 1536, 0.8, 0.83},
+		{"paraphrase at the default size", "Tell me the capital of France", 0, 0.7, 0.72},
+		{"unrelated", "How do I bake bread?", 256, -0.05, 0.05},
+		{"same words", "what's THE capital of france", 256, 0.999, 1.001},
+		{"plural and apostrophe", "capitals of Frances'", 256, 0.999, 1.001},
+		{"one word in common", "Paris is the capital", 256, 0.45, 0.55},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dims := ""
+			if tc.dims > 0 {
+				dims = `,"dimensions":` + strconv.Itoa(tc.dims)
+			}
+			_, vecs := embedOpenAI(t, `{"model":"m","input":[`+strconv.Quote(france)+`,`+strconv.Quote(tc.other)+`]`+dims+`}`)
+			if sim := cosine(vecs[0], vecs[1]); sim < tc.min || sim > tc.max {
+				t.Errorf("similarity of %q and %q is %.3f, want [%v, %v]", france, tc.other, sim, tc.min, tc.max)
+			}
+		})
+	}
+}
+
+// TestTokenArraysKeepSeededVectors guards the seeded vectors that predate
+// the bag of words, for token arrays and texts without a word: values
+// pinned from the earlier implementation.
+func TestTokenArraysKeepSeededVectors(t *testing.T) {
+	_, vecs := embedOpenAI(t, `{"model":"m","input":[1,2,3],"dimensions":4}`)
+	_, again := embedOpenAI(t, `{"model":"m","input":[[1,2,3]],"dimensions":4}`)
+	want := [][]float32{{0.9276311, -0.29398713, -0.12800467, -0.19153842}}
+	if diff := cmp.Diff(want, vecs); diff != "" {
+		t.Errorf("token-array vector changed (-before +now):\n%s", diff)
+	}
+	if diff := cmp.Diff(vecs, again); diff != "" {
+		t.Errorf("same tokens, different vectors (-first +second):\n%s", diff)
+	}
+	_, noWords := embedOpenAI(t, `{"model":"m","input":"?!","dimensions":4}`)
+	if diff := cmp.Diff([][]float32{{-0.28851256, -0.88470393, 0.33784923, 0.141129}}, noWords); diff != "" {
+		t.Errorf("a text without words lost its seeded vector (-before +now):\n%s", diff)
+	}
+	_, text := embedOpenAI(t, `{"model":"m","input":"1 2 3","dimensions":4}`)
+	if cmp.Equal(vecs[0], text[0]) {
+		t.Errorf("a token array and a text share the vector %v", vecs[0])
 	}
 }

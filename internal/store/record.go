@@ -51,7 +51,9 @@ type Record struct {
 	ErrorCode string // the OpenAI-style error code, empty on success
 	ErrorType string // the OpenAI-style error type, empty on success
 	Stream    bool
-	// CacheStatus is "" (no cache in play), "hit", "miss" or "bypass".
+	// CacheStatus is "" (no cache in play), "hit", "semantic_hit",
+	// "coalesced" (shared an identical concurrent request's upstream
+	// call), "miss" or "bypass".
 	CacheStatus string
 	// Guardrails lists what guardrails did, e.g. "pii:redact", "injection:block".
 	Guardrails []string
@@ -162,7 +164,7 @@ type Stats struct {
 	CachedTokens     int64
 	CostMicros       int64
 	SavedMicros      int64
-	CacheHits        int64
+	CacheHits        int64 // hit, semantic_hit and coalesced
 	// CacheHitRatio is CacheHits over records with a CacheStatus.
 	CacheHitRatio float64
 	// Latency and TTFT percentiles in microseconds (TTFT over records

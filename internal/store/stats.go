@@ -48,7 +48,7 @@ func (a *acc) add(r *usageRow) {
 	a.s.SavedMicros = satAdd(a.s.SavedMicros, r.savedMicros)
 	if r.cacheStatus != "" {
 		a.withCache++
-		if r.cacheStatus == "hit" {
+		if r.cacheStatus == "hit" || r.cacheStatus == "semantic_hit" || r.cacheStatus == "coalesced" {
 			a.s.CacheHits++
 		}
 	}

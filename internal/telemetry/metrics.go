@@ -39,6 +39,7 @@ type Metrics struct {
 	ttft           *prometheus.HistogramVec // model, provider
 	tokens         *prometheus.CounterVec   // model, provider, type [, key_id]
 	cost           *prometheus.CounterVec   // model, provider [, key_id]
+	saved          *prometheus.CounterVec   // model, provider
 	upstreamErrors *prometheus.CounterVec   // provider, code
 
 	inflightRequests prometheus.Gauge
@@ -100,6 +101,10 @@ func NewMetrics(cfg MetricsConfig) *Metrics {
 		Name: "sluice_cost_usd_total",
 		Help: "Cost of requests in US dollars, from the pricing catalog.",
 	}, withKey("model", "provider"))
+	m.saved = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_cost_saved_usd_total",
+		Help: "What answers served by the response cache (or shared by coalescing) would have cost, in US dollars.",
+	}, []string{"model", "provider"})
 	m.upstreamErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sluice_upstream_errors_total",
 		Help: "Failed upstream attempts by provider and error code.",
@@ -146,7 +151,7 @@ func NewMetrics(cfg MetricsConfig) *Metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.duration, m.ttft, m.tokens, m.cost, m.upstreamErrors,
+		m.requests, m.duration, m.ttft, m.tokens, m.cost, m.saved, m.upstreamErrors,
 		m.inflightRequests, m.inflightStreams,
 		queueDepth, queueDropped, queueSpooled,
 	)

@@ -86,6 +86,9 @@ func (m *Metrics) Observe(r *store.Record) {
 	if r.CostMicros > 0 {
 		s.cost.Add(float64(r.CostMicros) / 1e6)
 	}
+	if r.SavedMicros > 0 {
+		m.saved.WithLabelValues(metricsValidLabel(key.model), metricsValidLabel(key.provider)).Add(float64(r.SavedMicros) / 1e6)
+	}
 }
 
 // seriesFor returns the cached children for key, resolving and caching
@@ -158,7 +161,7 @@ func metricsCacheLabel(status string) string {
 	switch status {
 	case "":
 		return "none"
-	case "hit", "miss", "bypass":
+	case "hit", "miss", "bypass", "semantic_hit", "coalesced":
 		return status
 	}
 	return metricsOtherLabel
