@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -38,6 +39,8 @@ const (
 	semGraphM       = 16
 	semGraphEfBuild = 40
 	semGraphMaxTop  = 16
+	// semGraphUpperEf is the beam of a search above level 0.
+	semGraphUpperEf = 8
 )
 
 // semLink is an edge and the similarity of its two ends.
@@ -59,7 +62,9 @@ type semMarks struct {
 }
 
 func newSemGraph() *semGraph {
-	return &semGraph{entry: -1, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+	// A fixed seed: the same vectors build the same graph, so a search's
+	// result can be reproduced (levels need to be random, not secret).
+	return &semGraph{entry: -1, rng: rand.New(rand.NewPCG(0x51c3, 0x9e37))}
 }
 
 // Len returns the number of nodes, dead ones included.
@@ -99,8 +104,11 @@ func (g *semGraph) Add(id uint64, vec []float32) {
 	}
 }
 
-// link adds the edge from to l.node on level, dropping from's least
-// similar edge when it has too many.
+// link adds the edge from to l.node on level. When from then has too
+// many, its edges are chosen again with the same heuristic as a new
+// node's (diverse), rather than dropping the least similar: that keeps
+// edges reaching out to other clusters, and a node whose only way in was
+// a weak edge stays reachable.
 func (g *semGraph) link(from int32, l semLink, level int) {
 	max := semGraphM
 	if level == 0 {
@@ -108,14 +116,16 @@ func (g *semGraph) link(from int32, l semLink, level int) {
 	}
 	edges := append(g.links[from][level], l)
 	if len(edges) > max {
-		worst := 0
-		for i := range edges {
-			if edges[i].sim < edges[worst].sim {
-				worst = i
-			}
+		cands := make([]semCand, len(edges))
+		for i, e := range edges {
+			cands[i] = semCand(e)
 		}
-		edges[worst] = edges[len(edges)-1]
-		edges = edges[:len(edges)-1]
+		slices.SortFunc(cands, func(a, b semCand) int { return cmp.Compare(b.sim, a.sim) })
+		chosen := g.diverse(cands, max)
+		edges = edges[:0]
+		for _, c := range chosen {
+			edges = append(edges, semLink(c))
+		}
 	}
 	g.links[from][level] = edges
 }
@@ -158,12 +168,16 @@ func (g *semGraph) Search(q []float32, k, ef int) []uint64 {
 	if g.entry < 0 {
 		return nil
 	}
-	ep := semCand{int32(g.entry), dotF32(q, g.vecs[g.entry])}
-	for l := g.top; l > 0; l-- {
-		ep = g.greedy(q, ep, l)
-	}
+	// A narrow beam (not a single greedy walk) through the upper levels
+	// hands level 0 several entry points: on clustered data (a cache's
+	// prompts are) one entry point can leave the search in the wrong
+	// cluster with nothing better in reach.
 	marks := g.getMarks()
-	found := g.searchLayer(q, []semCand{ep}, max(ef, k), 0, marks)
+	eps := []semCand{{int32(g.entry), dotF32(q, g.vecs[g.entry])}}
+	for l := g.top; l > 0; l-- {
+		eps = g.searchLayer(q, eps, semGraphUpperEf, l, marks)
+	}
+	found := g.searchLayer(q, eps, max(ef, k), 0, marks)
 	g.marks.Put(marks)
 	out := make([]uint64, 0, min(k, len(found)))
 	for _, c := range found[:min(k, len(found))] {
