@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -226,11 +225,6 @@ func (rl *rateLimits) per() string {
 	}
 	return "per " + rl.window.String()
 }
-
-// ctxNoCancel is the context of calls that must happen even after the
-// client left (giving back, releasing): the request's values without its
-// cancellation. Redis bounds each call with its own timeout.
-func ctxNoCancel(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 // describe is a refusal's message.
 func (rl *rateLimits) describe(kind int, s *scopeLimits, limitN int64) string {

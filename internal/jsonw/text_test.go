@@ -78,7 +78,7 @@ func TestTextRaw(t *testing.T) {
 	if cap(second) != len(second) || cap(third) != len(third) {
 		t.Errorf("raw values not capped: %d/%d, %d/%d", len(second), cap(second), len(third), cap(third))
 	}
-	second = append(second, '!')
+	_ = append(second, '!')
 	if string(third) != "true" {
 		t.Errorf("appending to one raw value changed another: %s", third)
 	}

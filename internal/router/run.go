@@ -211,6 +211,8 @@ func (d reqDeadline) succeed(res Result, p *Plan, release func(error)) Result {
 //
 // A direct target not tracked yet (adopt) is tracked from its first
 // success on; that attempt itself is not counted in flight.
+//
+//lint:ignore ST1008 the release func is the second result by design: callers name it done
 func (r *Router) attempt(ctx, rctx context.Context, p *Plan, t *Target, call Call, probe bool) (error, func(error)) {
 	h := t.h
 	counted := h != nil
