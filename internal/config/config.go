@@ -38,6 +38,9 @@ type Config struct {
 	Budgets Budgets `yaml:"budgets"`
 	// Cache is the response cache; see Cache.
 	Cache Cache `yaml:"cache"`
+	// Guardrails are the guardrail rules, in the order they run; see
+	// Guardrail.
+	Guardrails []Guardrail `yaml:"guardrails"`
 	// Store is where state and request logs are kept.
 	Store Store `yaml:"store"`
 	// RequestLog is the durable per-request log.

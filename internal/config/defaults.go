@@ -70,6 +70,7 @@ func (c *Config) ApplyDefaults() {
 	c.limitsDefaults()
 	c.budgetsDefaults()
 	c.cacheDefaults()
+	c.guardrailDefaults()
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		if p.BaseURL == "" {

@@ -43,6 +43,7 @@ func (c *Config) validate() []*Error {
 	v.routing()
 	v.routes(names)
 	v.cache(names)
+	v.guardrails(names)
 	return v.errs
 }
 

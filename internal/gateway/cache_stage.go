@@ -42,6 +42,9 @@ func (g *Gateway) cacheStage(next Handler) Handler {
 		if ctl.ttl > 0 {
 			pol.ttl = ctl.ttl
 		}
+		if ex.cacheSkip {
+			ctl.skip, ctl.noStore = true, true
+		}
 		ri.cacheStatus = cacheMiss
 		if ctl.skip {
 			ri.cacheStatus = cacheBypass
@@ -254,7 +257,11 @@ func (m *cacheFill) save(ctx context.Context, e *cache.Entry) {
 	if ex.Target.Provider != nil {
 		e.Provider, e.Upstream = ex.Target.Provider.Name(), ex.Target.Model
 	}
-	if !m.c.put(ctx, m.key, e, m.pol.ttl) || m.vec == nil || e.Response == nil {
+	if !m.c.put(ctx, m.key, e, m.pol.ttl) {
+		return
+	}
+	ex.cacheStored = true
+	if m.vec == nil || e.Response == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheWriteTimeout)

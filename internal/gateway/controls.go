@@ -177,6 +177,18 @@ func (ri *requestInfo) capped(dst, b []byte) []byte {
 // logging is on.
 func (ri *requestInfo) captureResponse(b []byte) {
 	if ri.logPayload {
+		if len(ri.payloadRedactors) > 0 {
+			b = []byte(ri.hidePayload(string(b)))
+		}
 		ri.respBody = ri.capped(ri.respBody, b)
 	}
+}
+
+// hidePayload replaces in a logged body every value a guardrail found in
+// the request (see guardRun.redactPayload).
+func (ri *requestInfo) hidePayload(text string) string {
+	for _, red := range ri.payloadRedactors {
+		text = red.Reapply(text)
+	}
+	return text
 }

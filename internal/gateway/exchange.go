@@ -90,6 +90,10 @@ type Exchange struct {
 	// cacheServed says the answer came from the response cache (or from
 	// an identical request's upstream call): no provider was paid for it.
 	cacheServed bool
+	// cacheSkip keeps the cache out of this exchange (no lookup, no
+	// store): a guardrail's retry wants a fresh answer. cacheStored says
+	// the answer was stored.
+	cacheSkip, cacheStored bool
 }
 
 // Handler runs an exchange. It returns an error (an *llm.Error to tell the

@@ -30,10 +30,16 @@ import (
 //	           (see cache_stage.go); a hit still counts as a request
 //	           against rate limits but spends no tokens or budget
 //	dispatch — the router picks candidates; the provider is called
+//
+//	guard    — guardrails (see guard_stage.go): a blocked request never
+//	           reaches the limits, the cache or a provider; answers, cached
+//	           ones included, are checked on the way out (streams as they
+//	           flow) and redactions restored
 func (g *Gateway) pipeline() Handler {
 	return chain(HandlerFunc(g.dispatch),
 		g.routesStage,
 		usageStage,
+		g.guardStage,
 		g.limitsStage,
 		g.budgetStage,
 		g.cacheStage,

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sluicehq/sluice/internal/auth"
+	"github.com/sluicehq/sluice/internal/guard"
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/store"
 	"github.com/sluicehq/sluice/internal/telemetry"
@@ -58,7 +59,9 @@ type requestInfo struct {
 	cacheKey        string
 	cacheAge        int64
 	cacheSimilarity float32
-
+	// payloadRedactors, when guardrails found personal data or secrets in
+	// the request, hide the same values in the logged bodies.
+	payloadRedactors []*guard.Redactor
 	// snap is the config snapshot the request runs on, pinned by the
 	// routes stage; nil before (the current one applies).
 	snap *snapshot

@@ -34,6 +34,8 @@ type snapshot struct {
 	// cacheModels and cacheRoutes are the models' and routes' cache
 	// settings by name (nil when none has any).
 	cacheModels, cacheRoutes map[string]*config.CacheSettings
+	// guards are the compiled guardrails; nil when none are configured.
+	guards *guardPolicy
 }
 
 // current returns the snapshot new requests use.
@@ -88,6 +90,9 @@ func (g *Gateway) buildSnapshot(cfg *config.Config) (*snapshot, error) {
 	}
 	s.models = newModelCatalog(g, s)
 	s.cacheModels, s.cacheRoutes = cacheSettings(cfg)
+	if s.guards, err = newGuardPolicy(cfg, g.askModel); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -128,7 +133,8 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 // reloadable are the config sections a reload applies (they live in the
 // snapshot). Every other section is read from the config the gateway
 // started with, so a change to it needs a restart.
-var reloadable = map[string]bool{"providers": true, "models": true, "routes": true, "routing": true, "pricing": true}
+var reloadable = map[string]bool{"providers": true, "models": true, "routes": true, "routing": true, "pricing": true,
+	"guardrails": true}
 
 // restartOnly names the config sections that differ between a and b but
 // are read only when the gateway starts, in config order.

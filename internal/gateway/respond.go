@@ -158,6 +158,9 @@ func setAnswerHeaders(h http.Header, ri *requestInfo, ex *Exchange) {
 		h.Set("X-Sluice-Route", ex.Route)
 	}
 	setCacheHeaders(h, ri)
+	if len(ri.guardrails) > 0 {
+		h.Set("X-Sluice-Guardrails", strings.Join(ri.guardrails, ", "))
+	}
 }
 
 // pump is pumpStream counted as an in-flight stream.
