@@ -15,7 +15,8 @@ var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 // traffic across tenants, teams, keys, providers, statuses and cache
 // outcomes, one record a day older (outside usage's default range), and
 // two (r00, r01) at the same instant to exercise the cursor's tie-break.
-// r01 and r05 share a client request id, as a client's retry would.
+// r01 and r05 share a client request id, as a client's retry would, and
+// were served by the replica sluice-1 (the others name none).
 func fixtureRecords() []store.Record {
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	return []store.Record{
@@ -26,7 +27,7 @@ func fixtureRecords() []store.Record {
 			Route: "/v1/chat/completions", ModelRequested: "chat-default", Provider: "oai", Model: "gpt-4o-mini",
 			Attempts: 1, Status: 200, CacheStatus: "miss", PromptTokens: 100, CompletionTokens: 20,
 			CostMicros: 150, PriceKnown: true, LatencyMicros: 1_200_000, TTFTMicros: 300_000,
-			Metadata: map[string]string{"team": `"a"`, "n": `42`}, UserAgent: "openai-python/1.0"},
+			Metadata: map[string]string{"team": `"a"`, "n": `42`}, UserAgent: "openai-python/1.0", Node: "sluice-1"},
 		{ID: "r02", ClientRequestID: "envoy-2", Time: at(10 * time.Minute), TenantID: "t1", TeamID: "b", KeyID: "k2",
 			Route: "/v1/messages", ModelRequested: "claude-x", Provider: "anth", Model: "claude-x", Attempts: 1,
 			Status: 429, ErrorCode: "rate_limited", ErrorType: "rate_limit_error", LatencyMicros: 50_000,
@@ -45,7 +46,7 @@ func fixtureRecords() []store.Record {
 			Route: "/v1/chat/completions", ModelRequested: "chat-default", Provider: "anth", Model: "claude-x",
 			Attempts: 2, Status: 200, Stream: true, CacheStatus: "hit", PromptTokens: 200, CompletionTokens: 50,
 			CachedTokens: 200, SavedMicros: 1_200, PriceKnown: true, LatencyMicros: 800_000, TTFTMicros: 100_000,
-			Metadata: map[string]string{"team": `"a"`}},
+			Metadata: map[string]string{"team": `"a"`}, Node: "sluice-1"},
 		{ID: "r06", Time: at(165 * time.Minute), TenantID: "t1", TeamID: "a", KeyID: "k2",
 			Route: "/v1/chat/completions", ModelRequested: "gpt-4o", Provider: "oai", Model: "gpt-4o", Attempts: 1,
 			Status: 200, Stream: true, CacheStatus: "miss", PromptTokens: 1_000, CompletionTokens: 400,

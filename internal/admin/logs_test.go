@@ -78,6 +78,8 @@ func TestLogsFilters(t *testing.T) {
 		{name: "two metadata keys", query: "metadata.team=a&metadata.n=42", want: []string{"r01"}},
 		{name: "filters combine", query: "provider=oai&cache=miss", want: []string{"r06", "r01"}},
 		{name: "no match", query: "tenant_id=zzz", want: []string{}},
+		{name: "node", query: "node=sluice-1", want: []string{"r05", "r01"}},
+		{name: "node that served nothing", query: "node=sluice-9", want: []string{}},
 	}
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		base := seeded(t, db)

@@ -153,6 +153,8 @@ func filterParam(f *store.LogFilter, name, v string) *llm.Error {
 		}
 	case "model":
 		f.Model = v
+	case "node":
+		f.Node = v
 	case "provider":
 		f.Provider = v
 	case "key_id":

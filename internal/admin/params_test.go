@@ -49,6 +49,7 @@ var logsQueryCases = []struct {
 	{name: "shadows only", query: "mirrors=only", want: store.LogFilter{Mirrors: store.MirrorsOnly}},
 	{name: "client traffic only", query: "mirrors=exclude", want: store.LogFilter{Mirrors: store.MirrorsExclude}},
 	{name: "bad mirrors", query: "mirrors=all", wantParam: "mirrors"},
+	{name: "node", query: "node=sluice-0", want: store.LogFilter{Node: "sluice-0"}},
 	{name: "exact status", query: "status=429", want: store.LogFilter{Status: 429}},
 	{name: "status class", query: "status=4xx", want: store.LogFilter{StatusClass: 4}},
 	{name: "status class upper", query: "status=5XX", want: store.LogFilter{StatusClass: 5}},

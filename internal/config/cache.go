@@ -1,9 +1,6 @@
 package config
 
-import (
-	"net/url"
-	"time"
-)
+import "time"
 
 // Cache configures the response cache: where entries live, the defaults
 // every virtual model gets (a model or conditional route overrides them
@@ -199,7 +196,7 @@ func (v *validator) cache(known map[string]bool) {
 	case CacheRedis:
 		if k.RedisURL == "" {
 			v.missing("cache.redis_url", `required for the redis backend (or set limits.redis_url): a URL such as "${SLUICE_REDIS_URL}"`)
-		} else if u, err := url.Parse(k.RedisURL.Value()); err != nil || !redisScheme(u.Scheme) {
+		} else if !validRedisURL(k.RedisURL.Value()) {
 			v.bad("cache.redis_url", "must be a redis://, rediss:// or unix:// URL")
 		}
 	default:

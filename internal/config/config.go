@@ -41,6 +41,9 @@ type Config struct {
 	// Guardrails are the guardrail rules, in the order they run; see
 	// Guardrail.
 	Guardrails []Guardrail `yaml:"guardrails"`
+	// Cluster names this replica and the Redis replicas share; see
+	// Cluster.
+	Cluster Cluster `yaml:"cluster"`
 	// Store is where state and request logs are kept.
 	Store Store `yaml:"store"`
 	// RequestLog is the durable per-request log.

@@ -67,6 +67,7 @@ func (c *Config) ApplyDefaults() {
 	c.telemetryDefaults()
 	c.routeDefaults()
 	c.routingDefaults()
+	c.clusterDefaults()
 	c.limitsDefaults()
 	c.budgetsDefaults()
 	c.cacheDefaults()

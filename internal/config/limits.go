@@ -111,7 +111,7 @@ func (v *validator) limits() {
 	case LimitsRedis:
 		if l.RedisURL == "" {
 			v.missing("limits.redis_url", `required for the redis backend: a URL such as "${SLUICE_REDIS_URL}"`)
-		} else if u, err := url.Parse(l.RedisURL.Value()); err != nil || !redisScheme(u.Scheme) {
+		} else if !validRedisURL(l.RedisURL.Value()) {
 			// Never printed: the URL may hold a password.
 			v.bad("limits.redis_url", "must be a redis://, rediss:// or unix:// URL")
 		}
@@ -142,3 +142,9 @@ func (v *validator) limits() {
 }
 
 func redisScheme(s string) bool { return s == "redis" || s == "rediss" || s == "unix" }
+
+// validRedisURL reports whether s parses as a Redis URL of a known scheme.
+func validRedisURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && redisScheme(u.Scheme)
+}

@@ -32,6 +32,7 @@ func (c *Config) validate() []*Error {
 	v.log()
 	v.mock()
 	v.auth()
+	v.cluster()
 	v.limits()
 	v.budgets()
 	v.store()

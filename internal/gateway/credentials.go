@@ -49,6 +49,7 @@ type credPool struct {
 	reported map[string]time.Time
 
 	disables chan credDisable // store writes of refusals, drained by run
+	kick     chan struct{}    // a refresh now (Kick); one pending is enough
 	stop     chan struct{}    // closed once, by Close (stopOnce)
 	stopOnce sync.Once
 	done     chan struct{} // closed by run when it returns
@@ -85,7 +86,8 @@ func newCredPool(ctx context.Context, db *store.DB, v *vault.Vault, log *slog.Lo
 	event func(store.Event)) (*credPool, error) {
 	p := &credPool{db: db, vault: v, log: log, event: event, rows: map[string]*credRow{},
 		sets: map[credSetKey]*credSet{}, reported: map[string]time.Time{},
-		disables: make(chan credDisable, credDisableQueue), stop: make(chan struct{}), done: make(chan struct{})}
+		disables: make(chan credDisable, credDisableQueue), kick: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	all, err := db.ListAllCredentials(ctx)
 	if err != nil {
 		return nil, err
@@ -317,7 +319,23 @@ func (p *credPool) run(every time.Duration) {
 			ctx, cancel := context.WithTimeout(context.Background(), every+5*time.Second)
 			p.refresh(ctx)
 			cancel()
+		case <-p.kick:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			p.refresh(ctx)
+			cancel()
 		}
+	}
+}
+
+// Kick makes the refresh loop pick up credentials changed elsewhere now
+// rather than at its next tick; it never blocks. Nil-safe.
+func (p *credPool) Kick() {
+	if p == nil {
+		return
+	}
+	select {
+	case p.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -359,7 +377,8 @@ func (p *credPool) refresh(ctx context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.gen != gen {
-		return // changed while reading: this list may be older than the change
+		p.Kick() // changed while reading: this list may be older than the change; read again
+		return
 	}
 	seen := make(map[string]bool, len(all))
 	dirty := false

@@ -81,6 +81,15 @@ type Gateway struct {
 	// cache is the response cache (cache.go); nil when no model or
 	// route has caching on.
 	cache *responseCache
+	// node names this replica in records, log lines and /readyz
+	// (cluster.node_id, else the host name).
+	node string
+	// prop carries admin changes to and from the other replicas
+	// (propagate.go); nil without a store.
+	prop *propagator
+	// storeProbe pings the store for /readyz (ready.go); it holds a nil
+	// DB without a store.
+	storeProbe *storeProbe
 }
 
 // Options are the gateway's dependencies beyond its config.
@@ -114,7 +123,7 @@ type Options struct {
 // as the provider "mock".
 func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: opts.Logger, client: opts.Client, records: opts.Records, tracer: opts.Tracer,
-		payloads: cfg.RequestLog.Payloads}
+		payloads: cfg.RequestLog.Payloads, node: cfg.Cluster.NodeName(), storeProbe: newStoreProbe(opts.Store)}
 	if !g.tracer.Enabled() {
 		g.tracer = nil // no spans: skip the calls on the request path
 	}
@@ -164,9 +173,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			g.Close()
 			return nil, fmt.Errorf("gateway: load provider keys: %w", err)
 		}
+		g.prop = startPropagation(opts.Store, kc, g.creds, g.log)
 		adm, err := admin.New(admin.Options{Logs: opts.Store, Store: opts.Store, AdminKey: opts.AdminKey,
-			Resolve: g.resolveAdmin, KeyChanged: kc.Apply, Health: g.providerHealth, ScopesChanged: kc.ReloadScopes, Logger: g.log,
-			Vault: opts.Vault, ProviderNames: g.providerNames, CredentialChanged: g.credentialChanged,
+			Resolve: g.resolveAdmin, KeyChanged: g.onKeyChanged, Health: g.providerHealth, ScopesChanged: g.onScopesChanged,
+			Logger: g.log, Vault: opts.Vault, ProviderNames: g.providerNames, CredentialChanged: g.onCredentialChanged,
 			Cache: g.cachePurger()})
 		if err != nil {
 			g.Close()
@@ -259,6 +269,8 @@ func (g *Gateway) Router() *router.Router { return g.snap.Load().router }
 // Close stops what New started (the mock provider). It does not stop a
 // server serving Handler; see Serve.
 func (g *Gateway) Close() {
+	g.prop.close() // first: it kicks the key cache and the credential pool
+	g.prop = nil
 	g.checks.stop()
 	g.checks = nil
 	g.mirrors.close()

@@ -35,6 +35,9 @@ type keyCache struct {
 	byHash    atomic.Pointer[map[[sha256.Size]byte]*cachedKey]
 	since     time.Time // store time of the last refresh
 
+	// kick asks the refresh loop for a refresh now (Kick); one pending
+	// kick is enough.
+	kick chan struct{}
 	stop chan struct{}
 	done chan struct{}
 }
@@ -57,7 +60,7 @@ const refreshOverlap = 5 * time.Second
 
 func newKeyCache(ctx context.Context, db *store.DB, log *slog.Logger, refresh time.Duration) (*keyCache, error) {
 	c := &keyCache{db: db, log: log, now: time.Now, keys: map[string]store.Key{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	start := c.now()
 	all, err := db.KeysChangedSince(ctx, time.Time{})
 	if err != nil {
@@ -262,7 +265,21 @@ func (c *keyCache) run(every time.Duration) {
 			c.refresh(ctx)
 			c.flushUsed(ctx)
 			cancel()
+		case <-c.kick:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			c.refresh(ctx)
+			cancel()
 		}
+	}
+}
+
+// Kick makes the refresh loop pick up changes made elsewhere (keys,
+// teams and tenants) now rather than at its next tick; it never blocks.
+// Kicks that arrive during a refresh make one more.
+func (c *keyCache) Kick() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
 	}
 }
 

@@ -110,6 +110,7 @@ func (g *Gateway) logAccess(r *http.Request, ri *requestInfo, status int, d time
 	attrs := []slog.Attr{
 		slog.String("id", ri.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", status), slog.Duration("duration", d), slog.Int64("bytes", bytes),
+		slog.String("node", g.node),
 	}
 	if ri.model != "" {
 		attrs = append(attrs, slog.String("model", ri.model), slog.String("provider", ri.provider),

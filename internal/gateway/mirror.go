@@ -178,7 +178,7 @@ func (g *Gateway) runMirror(m *mirror, ex *Exchange, ri *requestInfo, primary, r
 	if g.records == nil {
 		return
 	}
-	rec := &store.Record{ID: ex.ID, MirrorOf: primary, Time: ex.Start, Route: route,
+	rec := &store.Record{ID: ex.ID, MirrorOf: primary, Node: g.node, Time: ex.Start, Route: route,
 		ModelRequested: m.model, Attempts: ex.Attempts, Stream: ri.stream, Metadata: ri.metadata,
 		Status: http.StatusOK, LatencyMicros: end.Sub(ex.Start).Microseconds()}
 	if p := ri.principal; p != nil {

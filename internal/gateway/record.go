@@ -282,6 +282,7 @@ func (g *Gateway) fillRecord(rec *store.Record, r *http.Request, ri *requestInfo
 	rec.Metadata = ri.metadata
 	rec.RequestBody, rec.ResponseBody, rec.PayloadTruncated = ri.reqBody, ri.respBody, ri.truncated
 	rec.UserAgent = r.UserAgent()
+	rec.Node = g.node
 }
 
 // priceFor picks the request's own price, else the catalog's.

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/llm"
 	"github.com/sluicehq/sluice/internal/store"
 	"github.com/sluicehq/sluice/internal/usage"
@@ -73,6 +74,7 @@ func TestRecordOfAChatRequest(t *testing.T) {
 		PriceKnown:  true,
 		Metadata:    map[string]string{"team": `"search"`, "n": "3", "beta": "true"},
 		RequestBody: []byte(chatBody), ResponseBody: body,
+		Node: (&config.Cluster{}).NodeName(), // no cluster.node_id: the host name
 	}
 	if diff := cmp.Diff(got, want, ignoreVolatile); diff != "" {
 		t.Errorf("record (-got +want):\n%s", diff)

@@ -56,13 +56,3 @@ func allow(method string, h http.HandlerFunc) http.Handler {
 func (g *Gateway) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 }
-
-// handleReady answers 503 once shutdown has begun, so a load balancer stops
-// sending new requests while in-flight ones finish.
-func (g *Gateway) handleReady(w http.ResponseWriter, r *http.Request) {
-	if g.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"draining"}`))
-		return
-	}
-	writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
-}

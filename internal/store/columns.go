@@ -19,7 +19,7 @@ var logColumns = []string{
 	"cost_micros", "saved_micros", "price_known",
 	"latency_us", "ttft_us",
 	"request_body", "response_body", "payload_truncated",
-	"user_agent", "mirror_of",
+	"user_agent", "mirror_of", "node",
 }
 
 // logColumnList is logColumns joined for SELECT and INSERT.
@@ -67,7 +67,7 @@ func appendRecordArgs(args []any, r *Record) []any {
 		r.CostMicros, r.SavedMicros, r.PriceKnown,
 		r.LatencyMicros, r.TTFTMicros,
 		nilIfEmpty(r.RequestBody), nilIfEmpty(r.ResponseBody), r.PayloadTruncated,
-		cutText(r.UserAgent, MaxUserAgent), shortText(r.MirrorOf),
+		cutText(r.UserAgent, MaxUserAgent), shortText(r.MirrorOf), shortText(r.Node),
 	)
 }
 
@@ -86,7 +86,7 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 		&r.CostMicros, &r.SavedMicros, &r.PriceKnown,
 		&r.LatencyMicros, &r.TTFTMicros,
 		&r.RequestBody, &r.ResponseBody, &r.PayloadTruncated,
-		&r.UserAgent, &r.MirrorOf,
+		&r.UserAgent, &r.MirrorOf, &r.Node,
 	)
 	if err != nil {
 		return Record{}, err

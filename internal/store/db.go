@@ -60,6 +60,10 @@ type DB struct {
 	w   *sql.DB // writes and migrations
 	r   *sql.DB // reads; == w for postgres
 	now func() time.Time
+	// dsn is the connection string the DB was opened with, for the
+	// dedicated connection of Listen (postgres only; "" for sqlite). It
+	// may hold a password: never put it in an error or a log line.
+	dsn string
 }
 
 // Open connects to the database cfg names, pings it and applies any

@@ -98,6 +98,7 @@ func whereFilter(s *stmt, f LogFilter) error {
 		{"client_request_id", f.ClientRequestID},
 		{"provider", f.Provider}, {"key_id", f.KeyID}, {"tenant_id", f.TenantID},
 		{"team_id", f.TeamID}, {"cache_status", f.CacheStatus}, {"mirror_of", f.MirrorOf},
+		{"node", f.Node},
 	} {
 		if c.val != "" {
 			s.sql(" AND " + c.col + " = ").arg(shortText(c.val))

@@ -60,6 +60,7 @@ func fullRecord(id string, tm time.Time) Record {
 		Metadata:    map[string]string{"user": `"alice"`, "n": "42", "beta": "true"},
 		RequestBody: []byte(`{"model":"chat-default"}`), ResponseBody: []byte{0, 1, 2, 0xff},
 		PayloadTruncated: true, UserAgent: "openai-python/1.0", MirrorOf: "req-primary",
+		Node: "sluice-0",
 	}
 }
 
@@ -172,13 +173,13 @@ func testFilters(t *testing.T, db *DB) {
 			Status: 200, KeyID: "k1", TenantID: "t1", TeamID: "m1", CacheStatus: "hit",
 			Metadata: map[string]string{"user": `"alice"`, "n": "1"}},
 		{ID: "r2", ClientRequestID: "other", Time: at(2 * time.Minute), ModelRequested: "gpt-4o", Model: "gpt-4o", Provider: "openai",
-			Status: 429, KeyID: "k2", TenantID: "t1", TeamID: "m2", CacheStatus: "miss",
+			Status: 429, KeyID: "k2", TenantID: "t1", TeamID: "m2", CacheStatus: "miss", Node: "pod-b",
 			Metadata: map[string]string{"user": `"bob"`, "n": "1"}},
 		{ID: "r3", ClientRequestID: "retry-1", Time: at(3 * time.Minute), ModelRequested: "claude", Model: "claude-sonnet", Provider: "anthropic",
 			Status: 502, KeyID: "k1", TenantID: "t2", TeamID: "m1",
 			Metadata: map[string]string{"user": `"alice"`}},
 		{ID: "r4", Time: at(4 * time.Minute), ModelRequested: "chat-default", Model: "claude-sonnet", Provider: "anthropic",
-			Status: 201, KeyID: "k3", TenantID: "t2", TeamID: "m2", CacheStatus: "bypass", MirrorOf: "r1"},
+			Status: 201, KeyID: "k3", TenantID: "t2", TeamID: "m2", CacheStatus: "bypass", MirrorOf: "r1", Node: "pod-b"},
 	}
 	insert(t, db, recs...)
 	for _, tc := range []struct {
@@ -214,6 +215,8 @@ func testFilters(t *testing.T, db *DB) {
 		{"shadows of a request without any", LogFilter{MirrorOf: "r2"}, nil},
 		{"shadows only", LogFilter{Mirrors: MirrorsOnly}, []string{"r4"}},
 		{"client traffic only", LogFilter{Mirrors: MirrorsExclude}, []string{"r3", "r2", "r1"}},
+		{"node", LogFilter{Node: "pod-b"}, []string{"r4", "r2"}},
+		{"node that served nothing", LogFilter{Node: "pod-c"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			page, err := db.QueryLogs(context.Background(), tc.f)

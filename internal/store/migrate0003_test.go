@@ -44,6 +44,7 @@ func testMigration0003(t *testing.T, cfg Config, openRaw func() (*DB, error)) {
 	}
 	logs := []Record{fullRecord("req-1", t0), {ID: "req-2", Time: at(time.Second), Status: 500}}
 	logs[0].MirrorOf = "" // a column of 0005
+	logs[0].Node = ""     // a column of 0006
 	insertLogsAt0002(t, old, logs)
 	if err := old.Close(); err != nil {
 		t.Fatal(err)

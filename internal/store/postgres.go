@@ -46,7 +46,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, redactDSN(fmt.Errorf("store: open postgres: %w", err), dsn)
 	}
-	return &DB{d: postgresDialect, w: db, r: db, now: time.Now}, nil
+	return &DB{d: postgresDialect, w: db, r: db, now: time.Now, dsn: dsn}, nil
 }
 
 // redactDSN returns err unchanged when its message holds neither dsn nor

@@ -15,8 +15,8 @@ import (
 // cut at a UTF-8 character boundary, so a client-controlled value can
 // never make the database refuse the record. The limits are 256 bytes for
 // ClientRequestID, TenantID, TeamID, KeyID, ClientIP, Route,
-// ModelRequested, Provider, Model, ErrorCode, ErrorType, CacheStatus and
-// each Guardrails entry; 512 for UserAgent; 64 for a Metadata key and
+// ModelRequested, Provider, Model, ErrorCode, ErrorType, CacheStatus, Node
+// and each Guardrails entry; 512 for UserAgent; 64 for a Metadata key and
 // 1,024 for a Metadata value (see the Max* constants). ID is never cut:
 // an ID InsertLogs cannot hold fails with ErrBadRecord.
 type Record struct {
@@ -97,6 +97,11 @@ type Record struct {
 	// the ID of the client request it copied. Empty for every record of
 	// client traffic.
 	MirrorOf string
+
+	// Node names the replica that served the request (its
+	// cluster.node_id, else its host name); empty in records stored
+	// before replicas were named.
+	Node string
 }
 
 // LogFilter selects records. Zero fields do not filter. Results come
@@ -124,6 +129,8 @@ type LogFilter struct {
 	// Mirrors is "" (every record), MirrorsOnly (shadow records only) or
 	// MirrorsExclude (client traffic only).
 	Mirrors string
+	// Node keeps the records served by that replica (Record.Node).
+	Node string
 	// Limit caps the page (default 50, max 1000).
 	Limit int
 	// Cursor continues after the last record of a previous page (Page.Next).

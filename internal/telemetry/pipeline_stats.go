@@ -48,3 +48,10 @@ func (p *Pipeline) Stats() PipelineStats {
 	}
 	return s
 }
+
+// StoreDown reports whether the last store write failed, so records go
+// to the spool until a replay pass reaches the store again. False for a
+// nil pipeline.
+func (p *Pipeline) StoreDown() bool {
+	return p != nil && p.storeDown.Load()
+}

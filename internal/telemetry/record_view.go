@@ -85,6 +85,7 @@ func AppendRecord(dst []byte, r *store.Record, bodies bool) []byte {
 	dst = viewBool(dst, "payload_truncated", r.PayloadTruncated)
 	dst = viewStr(dst, "user_agent", r.UserAgent)
 	dst = viewStr(dst, "mirror_of", r.MirrorOf)
+	dst = viewStr(dst, "node", r.Node)
 	if bodies {
 		dst = viewBody(dst, "request_body", "request_body_text", r.RequestBody)
 		dst = viewBody(dst, "response_body", "response_body_text", r.ResponseBody)

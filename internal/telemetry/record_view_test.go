@@ -60,14 +60,14 @@ func TestAppendRecord(t *testing.T) {
 			"prompt_tokens":100,"completion_tokens":20,"cached_tokens":10,"cache_write_tokens":5,"reasoning_tokens":3,
 			"estimated":true,"cost_micros":150,"cost_usd":"0.000150","saved_micros":7,"price_known":true,
 			"latency_ms":1234.567,"ttft_ms":89.001,"metadata":{"bad":"not json","n":42,"ok":true,"team":"a"},
-			"payload_truncated":false,"user_agent":"curl/8","mirror_of":""}`},
+			"payload_truncated":false,"user_agent":"curl/8","mirror_of":"","node":""}`},
 		{name: "zero record has empty collections and null ttft", rec: store.Record{ID: "z", Time: time.Unix(0, 0)},
 			want: `{"id":"z","client_request_id":"","time":"1970-01-01T00:00:00Z","tenant_id":"","team_id":"","key_id":"","client_ip":"",
 			"route":"","model_requested":"","provider":"","model":"","attempts":0,"status":0,"error_code":"",
 			"error_type":"","stream":false,"cache_status":"","guardrails":[],"prompt_tokens":0,"completion_tokens":0,
 			"cached_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"estimated":false,"cost_micros":0,
 			"cost_usd":"0.000000","saved_micros":0,"price_known":false,"latency_ms":0.000,"ttft_ms":null,
-			"metadata":{},"payload_truncated":false,"user_agent":"","mirror_of":""}`},
+			"metadata":{},"payload_truncated":false,"user_agent":"","mirror_of":"","node":""}`},
 		{name: "bodies: text and binary", bodies: true,
 			rec: store.Record{ID: "b", Time: time.Unix(1, 0), RequestBody: []byte(`{"q":"hé"}`),
 				ResponseBody: []byte{0xff, 0x00}, PayloadTruncated: true, CostMicros: 12_345_678},
@@ -76,7 +76,7 @@ func TestAppendRecord(t *testing.T) {
 			"error_type":"","stream":false,"cache_status":"","guardrails":[],"prompt_tokens":0,"completion_tokens":0,
 			"cached_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"estimated":false,"cost_micros":12345678,
 			"cost_usd":"12.345678","saved_micros":0,"price_known":false,"latency_ms":0.000,"ttft_ms":null,
-			"metadata":{},"payload_truncated":true,"user_agent":"","mirror_of":"",
+			"metadata":{},"payload_truncated":true,"user_agent":"","mirror_of":"","node":"",
 			"request_body":"eyJxIjoiaMOpIn0=","request_body_text":"{\"q\":\"hé\"}","response_body":"/wA="}`},
 		{name: "bodies requested but none logged", bodies: true, rec: store.Record{ID: "n", Time: time.Unix(1, 0), Guardrails: []string{"a", "b"}},
 			want: `{"id":"n","client_request_id":"","time":"1970-01-01T00:00:01Z","tenant_id":"","team_id":"","key_id":"","client_ip":"",
@@ -84,7 +84,7 @@ func TestAppendRecord(t *testing.T) {
 			"error_type":"","stream":false,"cache_status":"","guardrails":["a","b"],"prompt_tokens":0,"completion_tokens":0,
 			"cached_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"estimated":false,"cost_micros":0,
 			"cost_usd":"0.000000","saved_micros":0,"price_known":false,"latency_ms":0.000,"ttft_ms":null,
-			"metadata":{},"payload_truncated":false,"user_agent":"","mirror_of":""}`},
+			"metadata":{},"payload_truncated":false,"user_agent":"","mirror_of":"","node":""}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestAppendRecordKeepsFieldOrder(t *testing.T) {
 		"provider", "model", "attempts", "status", "error_code", "error_type", "stream", "cache_status", "guardrails",
 		"prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens", "estimated",
 		"cost_micros", "cost_usd", "saved_micros", "price_known", "latency_ms", "ttft_ms", "metadata",
-		"payload_truncated", "user_agent", "mirror_of", "request_body", "request_body_text"}
+		"payload_truncated", "user_agent", "mirror_of", "node", "request_body", "request_body_text"}
 	if diff := cmp.Diff(keys, want); diff != "" {
 		t.Errorf("keys (-got +want):\n%s", diff)
 	}

@@ -60,6 +60,8 @@ type RecordJSON struct {
 	// MirrorOf is written only when set, so a client request's line is
 	// what earlier versions wrote.
 	MirrorOf string `json:"mirror_of,omitempty"`
+	// Node is written only when set, like MirrorOf.
+	Node string `json:"node,omitempty"`
 }
 
 // writeSpoolLines writes recs to buf as spool lines, one RecordJSON object
