@@ -5,13 +5,17 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/sluicehq/sluice/internal/version.Version=$(VERSION)
 PKGS      := ./...
 
-.PHONY: help build run test test-short check fmt vet lint bench fuzz clean
+.PHONY: help build run test test-short check fmt vet lint bench fuzz clean docker
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/sluice
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sluice
+
+IMAGE ?= ghcr.io/sluicehq/sluice
+docker: ## build the container image $(IMAGE):$(VERSION) (see docs/deployment.md)
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
 
 run: build ## build and serve the embedded default config on 127.0.0.1:8080
 	./$(BIN) serve
@@ -20,6 +24,7 @@ test: ## all tests with the race detector, plus every Go benchmark once
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 10m $(PKGS)
+	cd deploy/check && $(GO) test -count=1 ./...
 
 test-short: ## unit tests only, no race detector (fast inner loop)
 	$(GO) test -short -count=1 $(PKGS)
