@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// redisBatch is how many keys one UNLINK, SPOP or SCAN step handles.
+// redisBatch is how many keys one pipeline of UNLINKs, SPOP or SCAN step
+// handles.
 const redisBatch = 500
 
 // Redis is a Backend in Redis, shared by every replica using the same
@@ -24,18 +26,21 @@ const redisBatch = 500
 // set until it expires or is purged. PurgeAll touches only those two
 // key spaces, so the prefix may be shared with other Sluice data.
 //
-// It needs a single server (or a primary with replicas), not a cluster:
-// PurgeAll scans one node. Errors other than a miss are returned wrapped;
-// bound their latency with the caller's context or the client's timeouts.
+// It works against one server, a primary found through Sentinel, or a
+// Redis Cluster: no command names keys of two hash slots (Set pipelines
+// without MULTI, purges unlink one key per command), and PurgeAll scans
+// every primary of a *redis.ClusterClient. Errors other than a miss are
+// returned wrapped; bound their latency with the caller's context or the
+// client's timeouts.
 type Redis struct {
-	c      *redis.Client
+	c      redis.UniversalClient
 	prefix string
 }
 
 // NewRedis returns a backend over client, which the caller owns and
 // closes, storing keys under prefix (e.g. "sluice:cache:"; may be empty).
 // It panics if client is nil, a wiring bug.
-func NewRedis(client *redis.Client, prefix string) *Redis {
+func NewRedis(client redis.UniversalClient, prefix string) *Redis {
 	if client == nil {
 		panic("cache: NewRedis with a nil client")
 	}
@@ -62,8 +67,11 @@ func (r *Redis) Get(ctx context.Context, k Key) ([]byte, error) {
 }
 
 // Set stores val under k for ttl (rounded up to a millisecond) and tags it
-// with model, in one MULTI/EXEC round trip: SET PX, SADD to the model's
-// set, and PEXPIRE NX then GT so the set outlives all its values.
+// with model, in one pipelined round trip (per node, on a cluster): SET PX,
+// SADD to the model's set, and PEXPIRE NX then GT so the set outlives all
+// its values. It is not a transaction, since the two keys may live on
+// different nodes: a failure midway may leave a value untagged (PurgeAll
+// still finds it) or a tag without its value (harmless).
 func (r *Redis) Set(ctx context.Context, k Key, model string, val []byte, ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("cache: redis set: ttl %v is not positive", ttl)
@@ -71,7 +79,7 @@ func (r *Redis) Set(ctx context.Context, k Key, model string, val []byte, ttl ti
 	ms := strconv.FormatInt(int64((ttl+time.Millisecond-1)/time.Millisecond), 10)
 	h := k.String()
 	set := r.modelKey(model)
-	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Do(ctx, "set", r.entryKey(h), val, "px", ms)
 		p.SAdd(ctx, set, h)
 		p.Do(ctx, "pexpire", set, ms, "nx")
@@ -118,8 +126,9 @@ func (r *Redis) PurgeModel(ctx context.Context, model string) (int, error) {
 }
 
 // PurgeAll removes every value and every model set under the prefix, by
-// SCAN and UNLINK in batches; it returns how many values it removed. Keys
-// under the prefix outside those two spaces are left alone.
+// SCAN and UNLINK in batches, on every primary of a cluster (at once) and
+// on the one server otherwise; it returns how many values it removed.
+// Keys under the prefix outside those two spaces are left alone.
 func (r *Redis) PurgeAll(ctx context.Context) (int, error) {
 	n, err := r.purgeMatching(ctx, r.prefix+"e:")
 	if err != nil {
@@ -131,17 +140,34 @@ func (r *Redis) PurgeAll(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// purgeMatching unlinks every key starting with prefix.
+// purgeMatching unlinks every key starting with prefix, scanning each
+// primary of a cluster.
 func (r *Redis) purgeMatching(ctx context.Context, prefix string) (int, error) {
+	cc, ok := r.c.(*redis.ClusterClient)
+	if !ok {
+		return r.purgeNode(ctx, r.c, prefix)
+	}
+	var total atomic.Int64
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		n, err := r.purgeNode(ctx, node, prefix)
+		total.Add(int64(n))
+		return err
+	})
+	return int(total.Load()), err
+}
+
+// purgeNode unlinks every key starting with prefix that SCAN finds on
+// node, through node (which holds them all).
+func (r *Redis) purgeNode(ctx context.Context, node redis.UniversalClient, prefix string) (int, error) {
 	match := escapeGlob(prefix) + "*"
 	total := 0
 	var cursor uint64
 	for {
-		keys, next, err := r.c.Scan(ctx, cursor, match, redisBatch).Result()
+		keys, next, err := node.Scan(ctx, cursor, match, redisBatch).Result()
 		if err != nil {
 			return total, err
 		}
-		n, err := r.unlink(ctx, keys, nil)
+		n, err := unlinkEach(ctx, node, keys, nil)
 		total += n
 		if err != nil || next == 0 {
 			return total, err
@@ -150,20 +176,34 @@ func (r *Redis) purgeMatching(ctx context.Context, prefix string) (int, error) {
 	}
 }
 
-// unlink removes keys (mapped through name when not nil) in batches and
-// returns how many existed.
+// unlink removes keys (mapped through name when not nil) and returns how
+// many existed.
 func (r *Redis) unlink(ctx context.Context, keys []string, name func(string) string) (int, error) {
+	return unlinkEach(ctx, r.c, keys, name)
+}
+
+// unlinkEach removes keys (mapped through name when not nil) with one
+// UNLINK per key, pipelined in batches, so that no command names keys of
+// two cluster slots; it returns how many existed.
+func unlinkEach(ctx context.Context, c redis.UniversalClient, keys []string, name func(string) string) (int, error) {
 	total := 0
 	for len(keys) > 0 {
 		batch := keys[:min(len(keys), redisBatch)]
 		keys = keys[len(batch):]
-		if name != nil {
-			for i, k := range batch {
-				batch[i] = name(k)
+		cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range batch {
+				if name != nil {
+					k = name(k)
+				}
+				p.Unlink(ctx, k)
+			}
+			return nil
+		})
+		for _, cmd := range cmds {
+			if ic, ok := cmd.(*redis.IntCmd); ok && ic.Err() == nil {
+				total += int(ic.Val())
 			}
 		}
-		n, err := r.c.Unlink(ctx, batch...).Result()
-		total += int(n)
 		if err != nil {
 			return total, err
 		}

@@ -33,7 +33,7 @@ import (
 // second. Add, Remove and Purge update the local index first and then
 // return an error if Redis could not be told.
 type RedisIndex struct {
-	client    *redis.Client
+	client    redis.UniversalClient
 	stream    string
 	local     *MemoryIndex
 	syncEvery time.Duration
@@ -65,7 +65,7 @@ const (
 // NewRedisIndex returns an index mirrored through the stream prefix+"sem"
 // into local, which it owns from then on (Close closes it). syncEvery <= 0
 // means 100ms. It panics on a nil client or local index.
-func NewRedisIndex(client *redis.Client, prefix string, local *MemoryIndex, syncEvery time.Duration) *RedisIndex {
+func NewRedisIndex(client redis.UniversalClient, prefix string, local *MemoryIndex, syncEvery time.Duration) *RedisIndex {
 	if client == nil || local == nil {
 		panic("cache: NewRedisIndex with a nil client or local index")
 	}

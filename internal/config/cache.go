@@ -197,7 +197,7 @@ func (v *validator) cache(known map[string]bool) {
 		if k.RedisURL == "" {
 			v.missing("cache.redis_url", `required for the redis backend (or set limits.redis_url): a URL such as "${SLUICE_REDIS_URL}"`)
 		} else if !validRedisURL(k.RedisURL.Value()) {
-			v.bad("cache.redis_url", "must be a redis://, rediss:// or unix:// URL")
+			v.bad("cache.redis_url", badRedisURL)
 		}
 	default:
 		v.bad("cache.backend", "must be memory or redis%s", v.show("cache.backend", k.Backend))

@@ -48,7 +48,7 @@ func (v *validator) cluster() {
 		v.bad("cluster.node_id", "must be at most 128 bytes")
 	}
 	if k.RedisURL != "" && !validRedisURL(k.RedisURL.Value()) {
-		v.bad("cluster.redis_url", "must be a redis://, rediss:// or unix:// URL")
+		v.bad("cluster.redis_url", badRedisURL)
 	}
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -113,7 +114,7 @@ func (v *validator) limits() {
 			v.missing("limits.redis_url", `required for the redis backend: a URL such as "${SLUICE_REDIS_URL}"`)
 		} else if !validRedisURL(l.RedisURL.Value()) {
 			// Never printed: the URL may hold a password.
-			v.bad("limits.redis_url", "must be a redis://, rediss:// or unix:// URL")
+			v.bad("limits.redis_url", badRedisURL)
 		}
 	default:
 		v.bad("limits.backend", "must be memory or redis%s", v.show("limits.backend", l.Backend))
@@ -141,10 +142,28 @@ func (v *validator) limits() {
 	}
 }
 
-func redisScheme(s string) bool { return s == "redis" || s == "rediss" || s == "unix" }
+// badRedisURL is the message for a Redis URL that validRedisURL refuses.
+const badRedisURL = "must be a redis://, rediss://, unix://, redis+sentinel:// (with master_name) " +
+	"or redis+cluster:// URL (rediss+… for TLS)"
 
-// validRedisURL reports whether s parses as a Redis URL of a known scheme.
+// redisScheme reports whether s is a scheme the gateway's Redis clients
+// accept: one server (redis, rediss, unix), a Sentinel-monitored primary
+// (redis+sentinel, rediss+sentinel) or a Redis Cluster (redis+cluster,
+// rediss+cluster).
+func redisScheme(s string) bool {
+	switch s {
+	case "redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster":
+		return true
+	}
+	return false
+}
+
+// validRedisURL reports whether s parses as a Redis URL of a known scheme;
+// a Sentinel URL must name its primary with master_name.
 func validRedisURL(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && redisScheme(u.Scheme)
+	if err != nil || !redisScheme(u.Scheme) {
+		return false
+	}
+	return !strings.HasSuffix(u.Scheme, "+sentinel") || u.Query().Get("master_name") != ""
 }

@@ -34,6 +34,19 @@ func TestLimitsValidation(t *testing.T) {
 			env:  map[string]string{"SLUICE_REDIS_URL": "redis://:pw@127.0.0.1:6379/0"},
 		},
 		{
+			name: "redis sentinel URL with its primary's name",
+			src:  "limits:\n  backend: redis\n  redis_url: \"redis+sentinel://:pw@10.0.0.1:26379/0?master_name=mymaster&addr=10.0.0.2:26379\"\n",
+		},
+		{
+			name: "redis cluster URL with extra seed nodes",
+			src:  "limits:\n  backend: redis\n  redis_url: \"rediss+cluster://:pw@10.0.0.1:6379?addr=10.0.0.2:6379\"\n",
+		},
+		{
+			name: "a sentinel URL without master_name is rejected without printing it",
+			src:  "limits:\n  backend: redis\n  redis_url: \"redis+sentinel://:hunter2@10.0.0.1:26379\"\n",
+			want: []string{"sluice.yaml:3: limits.redis_url: " + badRedisURL},
+		},
+		{
 			name: "redis without a URL",
 			src:  "limits:\n  backend: redis\n",
 			want: []string{`sluice.yaml:1: limits.redis_url: required for the redis backend: a URL such as "${SLUICE_REDIS_URL}"`},
@@ -41,7 +54,7 @@ func TestLimitsValidation(t *testing.T) {
 		{
 			name: "a URL that is not redis is rejected without printing it",
 			src:  "limits:\n  backend: redis\n  redis_url: \"http://user:hunter2@cache:6379\"\n",
-			want: []string{"sluice.yaml:3: limits.redis_url: must be a redis://, rediss:// or unix:// URL"},
+			want: []string{"sluice.yaml:3: limits.redis_url: " + badRedisURL},
 		},
 		{
 			name: "an empty URL from the environment names the variable",

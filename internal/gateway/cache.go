@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,10 +52,10 @@ const (
 // routes override them from the current snapshot.
 type responseCache struct {
 	backend cache.Backend
-	memory  *cache.Memory // the memory backend, for its gauges; nil with Redis
-	redis   *redis.Client // to close; nil with the memory backend
-	group   *cache.Group  // nil: coalescing off
-	index   cache.Index   // nil: the semantic cache is off everywhere
+	memory  *cache.Memory         // the memory backend, for its gauges; nil with Redis
+	redis   redis.UniversalClient // to close; nil with the memory backend
+	group   *cache.Group          // nil: coalescing off
+	index   cache.Index           // nil: the semantic cache is off everywhere
 	sem     config.Semantic
 	// defaults is the cache: section's policy, before overrides.
 	defaults cachePolicy
@@ -128,32 +127,16 @@ func newResponseCache(cfg *config.Config, m *telemetry.Metrics, log *slog.Logger
 	}}
 	switch k.Backend {
 	case config.CacheRedis:
-		opt, err := redis.ParseURL(k.RedisURL.Value())
+		opt, err := parseRedisURL(k.RedisURL.Value())
 		if err != nil {
-			// The URL may hold a password: the parser's message may quote it.
-			return nil, errors.New("gateway: cache.redis_url is not a valid Redis URL")
-		}
-		if opt.DialerRetries == 0 {
-			opt.DialerRetries = 1
+			return nil, fmt.Errorf("gateway: cache.redis_url: %w", err)
 		}
 		// A cache that is slow is worse than none: bound each call well
-		// below the client's defaults (5s to dial, 3s to read) unless the
-		// URL sets them.
-		q := redisURLQuery(k.RedisURL.Value())
-		if !q.Has("dial_timeout") {
-			opt.DialTimeout = cacheRedisTimeout
-		}
-		if !q.Has("read_timeout") {
-			opt.ReadTimeout = cacheRedisTimeout
-		}
-		if !q.Has("write_timeout") {
-			opt.WriteTimeout = cacheRedisTimeout
-		}
-		if !q.Has("max_retries") {
-			opt.MaxRetries = -1 // a failure is a miss; no retry
-		}
+		// below the client's defaults (5s to dial, 3s to read) and do not
+		// retry (a failure is a miss) unless the URL sets them.
+		opt.boundTimeouts(cacheRedisTimeout)
 		quietRedis(log)
-		c.redis = redis.NewClient(opt)
+		c.redis = opt.client()
 		c.backend = cache.NewRedis(c.redis, k.RedisPrefix)
 	default:
 		c.memory = cache.NewMemory(k.MaxBytes)
@@ -542,16 +525,6 @@ func (c *responseCache) PurgeAll(ctx context.Context) (int, error) {
 		err = c.index.Purge(ctx)
 	}
 	return n, err
-}
-
-// redisURLQuery returns the query of a Redis URL (its options); empty
-// when it does not parse (the URL was validated at load).
-func redisURLQuery(raw string) url.Values {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return url.Values{}
-	}
-	return u.Query()
 }
 
 var quietRedisOnce sync.Once

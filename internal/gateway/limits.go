@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -52,7 +51,7 @@ type rateLimits struct {
 	local    *limit.Memory
 	replicas int64
 	// redis is the client to close; nil for the memory backend.
-	redis *redis.Client
+	redis redis.UniversalClient
 	// downUntil is when Redis is tried again after a failure (Unix ns;
 	// 0 when it is healthy); down says a failure was logged.
 	downUntil atomic.Int64
@@ -80,18 +79,12 @@ func newRateLimits(cfg config.Limits, reg *telemetry.Metrics, log *slog.Logger) 
 	}
 	switch cfg.Backend {
 	case config.LimitsRedis:
-		opt, err := redis.ParseURL(cfg.RedisURL.Value())
+		client, err := newRedisClient(cfg.RedisURL.Value())
 		if err != nil {
-			// The URL may hold a password: the parser's message may quote it.
-			return nil, errors.New("gateway: limits.redis_url is not a valid Redis URL")
-		}
-		if opt.DialerRetries == 0 {
-			// A refused connection fails at once instead of after five
-			// dials: the fallback takes over sooner.
-			opt.DialerRetries = 1
+			return nil, fmt.Errorf("gateway: limits.redis_url: %w", err)
 		}
 		quietRedis(log)
-		rl.redis = redis.NewClient(opt)
+		rl.redis = client
 		rl.shared = limit.NewRedis(rl.redis, cfg.RedisPrefix)
 		if cfg.OnRedisError == config.OnRedisErrorLocal {
 			rl.local = limit.NewMemory(nil)
