@@ -163,7 +163,14 @@ func (w *keyWriter) float(f float64) {
 }
 
 // str writes a length-prefixed string.
-func (w *keyWriter) str(s string) {
+func (w *keyWriter) str(s string) { writeChunked(w, s) }
+
+// bytes writes length-prefixed bytes (raw JSON).
+func (w *keyWriter) bytes(b []byte) { writeChunked(w, b) }
+
+// writeChunked writes the length of s, then s through the buffer, flushing
+// it to the hash as it fills.
+func writeChunked[S ~string | ~[]byte](w *keyWriter, s S) {
 	w.uint(uint64(len(s)))
 	for len(s) > 0 {
 		if len(w.buf) == cap(w.buf) {
@@ -172,19 +179,6 @@ func (w *keyWriter) str(s string) {
 		n := min(len(s), cap(w.buf)-len(w.buf))
 		w.buf = append(w.buf, s[:n]...)
 		s = s[n:]
-	}
-}
-
-// bytes writes length-prefixed bytes (raw JSON).
-func (w *keyWriter) bytes(b []byte) {
-	w.uint(uint64(len(b)))
-	for len(b) > 0 {
-		if len(w.buf) == cap(w.buf) {
-			w.flush()
-		}
-		n := min(len(b), cap(w.buf)-len(w.buf))
-		w.buf = append(w.buf, b[:n]...)
-		b = b[n:]
 	}
 }
 
