@@ -85,6 +85,10 @@ type server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	mux        *http.ServeMux
+	// registered lists "METHOD /path" (path relative to Prefix, as given
+	// to handle) for every endpoint routes registered, in order; the
+	// OpenAPI test compares it with openapi.json.
+	registered []string
 }
 
 var _ http.Handler = (*server)(nil)
@@ -136,6 +140,7 @@ func (s *server) routes() {
 	s.handle("/logs/{id...}", methods{"GET": {h: s.handleLog}})
 	s.handle("/usage", methods{"GET": {h: s.handleUsage}})
 	s.handle("/providers", methods{"GET": {h: s.handleProviders}})
+	s.handle("/openapi.json", methods{"GET": {h: s.serveOpenAPI}})
 	if s.db != nil {
 		s.handle("/keys", methods{"GET": {h: s.listKeys}, "POST": {action: "key.create", h: s.createKey}})
 		s.handle("/keys/{id}", methods{"GET": {h: s.getKey},

@@ -63,6 +63,9 @@ func (c *call) reply(status int, body []byte) { c.status, c.body = status, body 
 // handle registers the endpoints of path (relative to Prefix).
 func (s *server) handle(path string, ms methods) {
 	allow := slices.Sorted(maps.Keys(ms))
+	for _, m := range allow {
+		s.registered = append(s.registered, m+" "+path)
+	}
 	if ms["GET"].h != nil {
 		allow = append(allow, "HEAD")
 		slices.Sort(allow)
