@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -135,8 +134,7 @@ func newResponseCache(cfg *config.Config, m *telemetry.Metrics, log *slog.Logger
 		// below the client's defaults (5s to dial, 3s to read) and do not
 		// retry (a failure is a miss) unless the URL sets them.
 		opt.boundTimeouts(cacheRedisTimeout)
-		quietRedis(log)
-		c.redis = opt.client()
+		c.redis = opt.client(log)
 		c.backend = cache.NewRedis(c.redis, k.RedisPrefix)
 	default:
 		c.memory = cache.NewMemory(k.MaxBytes)
@@ -163,34 +161,25 @@ func newResponseCache(cfg *config.Config, m *telemetry.Metrics, log *slog.Logger
 // model or route. Models and routes added by a reload can switch caching
 // on only if the gateway started with a cache.
 func cacheConfigured(cfg *config.Config) bool {
-	if cfg.Cache.Enabled {
-		return true
-	}
-	for i := range cfg.Models {
-		if s := cfg.Models[i].Cache; s != nil && s.Enabled != nil && *s.Enabled {
-			return true
-		}
-	}
-	for i := range cfg.Routes {
-		if s := cfg.Routes[i].Cache; s != nil && s.Enabled != nil && *s.Enabled {
-			return true
-		}
-	}
-	return false
+	return cfg.Cache.Enabled || anyCacheSetting(cfg, func(s *config.CacheSettings) *bool { return s.Enabled })
 }
 
 // semanticConfigured reports whether the semantic cache is on anywhere.
 func semanticConfigured(cfg *config.Config) bool {
-	if cfg.Cache.Semantic.Enabled {
-		return true
-	}
+	return cfg.Cache.Semantic.Enabled || anyCacheSetting(cfg, func(s *config.CacheSettings) *bool { return s.Semantic })
+}
+
+// anyCacheSetting reports whether a model's or route's cache settings
+// switch on the setting field picks.
+func anyCacheSetting(cfg *config.Config, field func(*config.CacheSettings) *bool) bool {
+	on := func(s *config.CacheSettings) bool { return s != nil && field(s) != nil && *field(s) }
 	for i := range cfg.Models {
-		if s := cfg.Models[i].Cache; s != nil && s.Semantic != nil && *s.Semantic {
+		if on(cfg.Models[i].Cache) {
 			return true
 		}
 	}
 	for i := range cfg.Routes {
-		if s := cfg.Routes[i].Cache; s != nil && s.Semantic != nil && *s.Semantic {
+		if on(cfg.Routes[i].Cache) {
 			return true
 		}
 	}
@@ -525,19 +514,4 @@ func (c *responseCache) PurgeAll(ctx context.Context) (int, error) {
 		err = c.index.Purge(ctx)
 	}
 	return n, err
-}
-
-var quietRedisOnce sync.Once
-
-// quietRedis sends the Redis client's own log lines (one per failed dial,
-// many per outage) to the gateway's log at debug level instead of stderr;
-// failures the gateway acts on are logged and counted where it does.
-func quietRedis(log *slog.Logger) {
-	quietRedisOnce.Do(func() { redis.SetLogger(redisLogger{log}) })
-}
-
-type redisLogger struct{ log *slog.Logger }
-
-func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

@@ -32,7 +32,7 @@ func (g *Gateway) cacheStage(next Handler) Handler {
 		}
 		ctl, err := readCacheControls(ex.Header)
 		if err != nil {
-			return err
+			return err // a bad cache header is refused wherever a cache exists
 		}
 		ri := infoFrom(ctx)
 		pol := c.policyFor(g.snapFor(ctx), ex)

@@ -34,15 +34,16 @@ func (g *Gateway) guardStage(next Handler) Handler {
 			return next.Serve(ctx, ex)
 		}
 		ri := infoFrom(ctx)
-		gr := &guardRun{g: g, ri: ri}
+		var rules []*guardRule
 		for _, r := range s.guards.rules {
 			if r.applies(ri.principal, ex.Request.Model) {
-				gr.rules = append(gr.rules, r)
+				rules = append(rules, r)
 			}
 		}
-		if len(gr.rules) == 0 {
+		if len(rules) == 0 { // nothing allocated for a request no rule covers
 			return next.Serve(ctx, ex)
 		}
+		gr := &guardRun{g: g, ri: ri, rules: rules}
 		if err := gr.checkRequest(ctx, ex); err != nil {
 			return err
 		}
@@ -561,8 +562,8 @@ func (gr *guardRun) newGuardStream(ctx context.Context, ex *Exchange) *guardStre
 
 // choice returns the state of choice i, made on first use.
 func (s *guardStream) choice(i int) *guardChoice {
-	if i < 0 || i > cacheMaxChoice {
-		i = cacheMaxChoice // a bad index shares the last slot rather than growing without bound
+	if i < 0 || i > guardMaxChoice {
+		i = guardMaxChoice // a bad index shares the last slot rather than growing without bound
 	}
 	for len(s.choices) <= i {
 		s.choices = append(s.choices, nil)
@@ -588,8 +589,8 @@ func (s *guardStream) choice(i int) *guardChoice {
 	return c
 }
 
-// cacheMaxChoice bounds the choices a guarded stream keeps state for.
-const cacheMaxChoice = 127
+// guardMaxChoice bounds the choices a guarded stream keeps state for.
+const guardMaxChoice = 127
 
 func (s *guardStream) Recv() (*llm.Chunk, error) {
 	if s.err != nil {

@@ -79,11 +79,10 @@ func newRateLimits(cfg config.Limits, reg *telemetry.Metrics, log *slog.Logger) 
 	}
 	switch cfg.Backend {
 	case config.LimitsRedis:
-		client, err := newRedisClient(cfg.RedisURL.Value())
+		client, err := newRedisClient(cfg.RedisURL.Value(), log)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: limits.redis_url: %w", err)
 		}
-		quietRedis(log)
 		rl.redis = client
 		rl.shared = limit.NewRedis(rl.redis, cfg.RedisPrefix)
 		if cfg.OnRedisError == config.OnRedisErrorLocal {

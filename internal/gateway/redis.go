@@ -1,9 +1,13 @@
 package gateway
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -112,8 +116,10 @@ func (o *redisOptions) boundTimeouts(d time.Duration) {
 	}
 }
 
-// client builds the client of o; it does not contact Redis.
-func (o *redisOptions) client() redis.UniversalClient {
+// client builds the client of o, sending go-redis's own log lines to log
+// (quietRedis); it does not contact Redis.
+func (o *redisOptions) client(log *slog.Logger) redis.UniversalClient {
+	quietRedis(log)
 	switch {
 	case o.failover != nil:
 		return redis.NewFailoverClient(o.failover)
@@ -126,10 +132,25 @@ func (o *redisOptions) client() redis.UniversalClient {
 // newRedisClient returns a client for raw, a URL of one of the forms
 // redisOptions lists, with one dial per attempt unless the URL sets
 // dialer_retries. It does not contact Redis; errors never quote the URL.
-func newRedisClient(raw string) (redis.UniversalClient, error) {
+func newRedisClient(raw string, log *slog.Logger) (redis.UniversalClient, error) {
 	o, err := parseRedisURL(raw)
 	if err != nil {
 		return nil, err
 	}
-	return o.client(), nil
+	return o.client(log), nil
+}
+
+var quietRedisOnce sync.Once
+
+// quietRedis sends the Redis client's own log lines (one per failed dial,
+// many per outage) to the gateway's log at debug level instead of stderr;
+// failures the gateway acts on are logged and counted where it does.
+func quietRedis(log *slog.Logger) {
+	quietRedisOnce.Do(func() { redis.SetLogger(redisLogger{log}) })
+}
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -278,7 +279,7 @@ func startRedisCluster(t *testing.T) string {
 
 func TestRedisClusterCacheAndLimits(t *testing.T) {
 	raw := startRedisCluster(t)
-	client, err := newRedisClient(raw)
+	client, err := newRedisClient(raw, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +389,7 @@ func TestRedisSentinelClient(t *testing.T) {
 	}
 	startRedisServer(t, dir, sentinel, conf, "--sentinel")
 
-	client, err := newRedisClient(fmt.Sprintf("redis+sentinel://127.0.0.1:%d?master_name=mymaster", sentinel))
+	client, err := newRedisClient(fmt.Sprintf("redis+sentinel://127.0.0.1:%d?master_name=mymaster", sentinel), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
