@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/config"
-	"github.com/sluicehq/sluice/internal/gateway"
 	"github.com/sluicehq/sluice/internal/mock"
 	"github.com/sluicehq/sluice/internal/store"
 	"github.com/sluicehq/sluice/internal/vault"
@@ -67,28 +65,8 @@ func newVaultEnv(t *testing.T, v *vault.Vault, dataDir string) *vaultEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedWriter{w: &bytes.Buffer{}}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := gateway.OpenServices(t.Context(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close(context.Background()) })
-	opts := svc.Options(log, envAdminKey)
-	opts.Vault = v
-	g, err := gateway.New(cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	gs := httptest.NewServer(g.Handler())
-	t.Cleanup(gs.Close)
-	env := &testEnv{t: t, gw: g, url: gs.URL, mock: m, mockURL: ms.URL, logs: logs, store: svc.Store, svc: svc}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gateway log:\n%s", env.logText())
-		}
-	})
+	env := serveConfig(t, cfg, v, "gateway")
+	env.mock, env.mockURL = m, ms.URL
 	return &vaultEnv{testEnv: env, vault: v}
 }
 

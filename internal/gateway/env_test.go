@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/internal/gateway"
 	"github.com/sluicehq/sluice/internal/mock"
 	"github.com/sluicehq/sluice/internal/store"
+	"github.com/sluicehq/sluice/internal/vault"
 )
 
 // testEnv is a gateway in front of a mock provider, both on loopback ports,
@@ -103,6 +104,16 @@ func newEnvMock(t *testing.T, opts mock.Options, extra string) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env := serveConfig(t, cfg, nil, "gateway")
+	env.mock, env.mockURL = m, ms.URL
+	return env
+}
+
+// serveConfig starts a gateway for cfg (with v as its vault; nil: none)
+// on a loopback port, with its services and a debug log that a failed
+// test prints under name.
+func serveConfig(t *testing.T, cfg *config.Config, v *vault.Vault, name string) *testEnv {
+	t.Helper()
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := gateway.OpenServices(t.Context(), cfg, log)
@@ -114,17 +125,19 @@ func newEnvMock(t *testing.T, opts mock.Options, extra string) *testEnv {
 			t.Errorf("close services: %v", err)
 		}
 	})
-	g, err := gateway.New(cfg, svc.Options(log, envAdminKey))
+	opts := svc.Options(log, envAdminKey)
+	opts.Vault = v
+	g, err := gateway.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Close)
 	gs := httptest.NewServer(g.Handler())
 	t.Cleanup(gs.Close)
-	env := &testEnv{t: t, gw: g, url: gs.URL, mock: m, mockURL: ms.URL, logs: logs, store: svc.Store, svc: svc}
+	env := &testEnv{t: t, gw: g, url: gs.URL, logs: logs, store: svc.Store, svc: svc}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("gateway log:\n%s", env.logText())
+			t.Logf("%s log:\n%s", name, env.logText())
 		}
 	})
 	return env

@@ -2,9 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/internal/config"
-	"github.com/sluicehq/sluice/internal/gateway"
 	"github.com/sluicehq/sluice/internal/mock"
 	"github.com/sluicehq/sluice/internal/vault"
 )
@@ -46,28 +43,8 @@ func newReplica(t *testing.T, dsn, node string, v *vault.Vault) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedWriter{w: &bytes.Buffer{}}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := gateway.OpenServices(t.Context(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close(context.Background()) })
-	opts := svc.Options(log, envAdminKey)
-	opts.Vault = v
-	g, err := gateway.New(cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	gs := httptest.NewServer(g.Handler())
-	t.Cleanup(gs.Close)
-	env := &testEnv{t: t, gw: g, url: gs.URL, mock: m, mockURL: ms.URL, logs: logs, store: svc.Store, svc: svc}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s log:\n%s", node, env.logText())
-		}
-	})
+	env := serveConfig(t, cfg, v, node)
+	env.mock, env.mockURL = m, ms.URL
 	return env
 }
 

@@ -1,17 +1,13 @@
 package gateway_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/config"
-	"github.com/sluicehq/sluice/internal/gateway"
 	"github.com/sluicehq/sluice/internal/mock"
 )
 
@@ -25,31 +21,7 @@ func startEnv(t *testing.T, text string) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedWriter{w: &bytes.Buffer{}}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := gateway.OpenServices(t.Context(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := svc.Close(context.Background()); err != nil {
-			t.Errorf("close services: %v", err)
-		}
-	})
-	g, err := gateway.New(cfg, svc.Options(log, envAdminKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	gs := httptest.NewServer(g.Handler())
-	t.Cleanup(gs.Close)
-	env := &testEnv{t: t, gw: g, url: gs.URL, logs: logs, store: svc.Store, svc: svc}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gateway log:\n%s", env.logText())
-		}
-	})
-	return env
+	return serveConfig(t, cfg, nil, "gateway")
 }
 
 // startMock serves a mock provider on a loopback port.
